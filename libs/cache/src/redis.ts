@@ -1,0 +1,43 @@
+import { Redis } from 'ioredis';
+
+export interface RedisConfig {
+  url: string;
+  /** Prepended to every key, so services can share a Redis without colliding. */
+  keyPrefix: string;
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+  /** Longest wait between reconnect attempts; attempts back off up to it and go on. */
+  maxReconnectDelayMs?: number;
+}
+
+/**
+ * An ioredis client that fails fast: commands time out, are not queued while disconnected, and
+ * are not retried; reconnects back off exponentially with jitter up to a bounded delay. Callers
+ * decide what a failure means (a cache miss, usually). Errors go to `onError`, not to stderr.
+ */
+export function createRedis(config: RedisConfig, onError: (err: Error) => void): Redis {
+  const maxDelay = config.maxReconnectDelayMs ?? 5000;
+  const redis = new Redis(config.url, {
+    keyPrefix: config.keyPrefix,
+    commandTimeout: config.commandTimeoutMs,
+    connectTimeout: config.connectTimeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    lazyConnect: false,
+    retryStrategy: (attempt) =>
+      Math.min(maxDelay, 50 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2),
+  });
+  redis.on('error', onError);
+  return redis;
+}
+
+/** A readiness check that sends `PING`. Non-critical by default: a cache outage degrades, not fails. */
+export function redisCheck(redis: Redis, { critical = false } = {}) {
+  return { name: 'redis', critical, check: () => redis.ping() };
+}
+
+/** Closes the client, waiting for replies in flight, or drops it when it is not connected. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit();
+  else redis.disconnect();
+}

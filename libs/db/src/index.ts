@@ -1,0 +1,11 @@
+export { databaseConfigShape } from './config.ts';
+export { runMigrations, type MigrateOptions } from './migrate.ts';
+export {
+  PG_ERROR,
+  createPool,
+  databaseCheck,
+  isPgError,
+  withTransaction,
+  type PoolConfig,
+} from './pool.ts';
+export type { Pool, PoolClient } from 'pg';

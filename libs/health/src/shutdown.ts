@@ -1,0 +1,82 @@
+import type { Server } from 'node:http';
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { Health } from './health.ts';
+
+/** Something to close on shutdown: a pool, a client, a tracer. */
+export interface Closer {
+  readonly name: string;
+  close(): unknown;
+}
+
+export interface ShutdownOptions {
+  server: Server;
+  health: Health;
+  logger: Logger;
+  /** Closed in reverse order of this list: register them in the order they were opened. */
+  resources: readonly Closer[];
+  /** Time between turning unready and closing the listener, so load balancers notice. */
+  drainDelayMs: number;
+  /** After this long the process exits 1 whatever is still open. */
+  timeoutMs: number;
+  signals?: readonly NodeJS.Signals[];
+  exit?: (code: number) => void;
+  sleep?: (ms: number) => Promise<unknown>;
+}
+
+/**
+ * Graceful drain on SIGTERM/SIGINT: readiness turns 503, wait `drainDelayMs`, stop accepting
+ * connections, let in-flight requests finish (keep-alive connections are closed as they go idle),
+ * close resources in reverse order, exit 0. A hard timeout exits 1 if anything hangs.
+ * Returns the shutdown function, so it can also be triggered directly.
+ */
+export function installGracefulShutdown(
+  options: ShutdownOptions,
+): (reason: string) => Promise<void> {
+  const { server, health, logger, resources, drainDelayMs, timeoutMs } = options;
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const sleep = options.sleep ?? sleepFor;
+  let running: Promise<void> | undefined;
+
+  const shutdown = (reason: string): Promise<void> => {
+    running ??= (async () => {
+      const hardTimeout = setTimeout(() => {
+        logger.error({ timeoutMs }, 'shutdown timed out; exiting');
+        exit(1);
+      }, timeoutMs);
+      hardTimeout.unref();
+      logger.info({ reason, drainDelayMs }, 'draining: readiness is now 503');
+      health.startDraining();
+      await sleep(drainDelayMs);
+
+      // Responses from now on close their connection, and idle keep-alive sockets are closed.
+      server.prependListener('request', (_req, res) => res.setHeader('Connection', 'close'));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+      await closed;
+      clearInterval(idleSweep);
+      logger.info('listener closed; in-flight requests finished');
+
+      let failed = false;
+      for (const resource of [...resources].reverse()) {
+        try {
+          await resource.close();
+          logger.debug({ resource: resource.name }, 'closed');
+        } catch (err) {
+          failed = true;
+          logger.error({ err, resource: resource.name }, 'failed to close');
+        }
+      }
+      clearTimeout(hardTimeout);
+      logger.info('shutdown complete');
+      exit(failed ? 1 : 0);
+    })();
+    return running;
+  };
+
+  for (const signal of options.signals ?? ['SIGTERM', 'SIGINT']) {
+    process.once(signal, () => void shutdown(signal));
+  }
+  return shutdown;
+}

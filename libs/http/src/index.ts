@@ -1,0 +1,18 @@
+export { createServiceApp, type ServiceAppOptions } from './app.ts';
+export {
+  AppError,
+  commonErrors,
+  defineErrors,
+  type AppErrorOptions,
+  type ErrorCatalog,
+  type FieldIssue,
+} from './errors.ts';
+export { PROBLEM_CONTENT_TYPE, errorHandler, notFoundHandler, type Problem } from './problem.ts';
+export { REQUEST_ID_HEADER, requestId } from './request-id.ts';
+export {
+  DEFAULT_SERVER_TIMEOUTS,
+  createHttpServer,
+  listen,
+  type ServerTimeouts,
+} from './server.ts';
+export { validate, type RequestPart } from './validate.ts';

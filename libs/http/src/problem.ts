@@ -1,0 +1,81 @@
+import { STATUS_CODES } from 'node:http';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { AppError, commonErrors } from './errors.ts';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** An RFC 9457 problem document with our stable `code`. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  code: string;
+  detail: string;
+  instance?: string;
+  requestId?: string;
+  [extension: string]: unknown;
+}
+
+/** Answers requests no route matched with a 404 problem. */
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(
+    commonErrors.create('ROUTE_NOT_FOUND', { message: `No route for ${req.method} ${req.path}.` }),
+  );
+};
+
+/** Body-parser's errors carry `type`; they are client errors, never 500s. */
+function fromBodyParser(err: unknown): AppError | undefined {
+  const type = (err as { type?: unknown })?.type;
+  switch (type) {
+    case 'entity.parse.failed':
+      return commonErrors.create('MALFORMED_JSON', { cause: err });
+    case 'entity.too.large':
+      return commonErrors.create('PAYLOAD_TOO_LARGE', { cause: err });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return commonErrors.create('UNSUPPORTED_MEDIA_TYPE', { cause: err });
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return new AppError('BAD_REQUEST', 'The request body was incomplete.', 400, { cause: err });
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Turns any error into `application/problem+json`. AppErrors keep their code and status; anything
+ * else is a 500 `INTERNAL`. The message of every 5xx is logged with the request id and hidden from
+ * the client.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const appError =
+      err instanceof AppError
+        ? err
+        : (fromBodyParser(err) ?? commonErrors.create('INTERNAL', { cause: err }));
+    const requestId = typeof req.id === 'string' ? req.id : undefined;
+    const exposed = appError.status < 500;
+    if (exposed) {
+      logger.debug({ code: appError.code, requestId }, appError.message);
+    } else {
+      logger.error({ err, code: appError.code, requestId }, 'request failed');
+    }
+    const problem: Problem = {
+      type: 'about:blank',
+      title: STATUS_CODES[appError.status] ?? 'Error',
+      status: appError.status,
+      code: appError.code,
+      detail: exposed ? appError.message : commonErrors.catalog.INTERNAL.message,
+      instance: req.originalUrl,
+      ...(requestId ? { requestId } : {}),
+      ...(exposed ? appError.details : {}),
+    };
+    if (appError.headers) res.set(appError.headers);
+    res.status(appError.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+  };
+}

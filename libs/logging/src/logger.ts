@@ -1,0 +1,56 @@
+import { trace } from '@opentelemetry/api';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+
+/** Fields never written to logs: credentials in headers and bodies, at any depth we log. */
+export const REDACTED_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-admin-token"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'password',
+  'currentPassword',
+  'newPassword',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'secret',
+  '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.secret',
+  '*.privateKey',
+] as const;
+
+export interface LoggerConfig {
+  /** Written as `service` on every line. */
+  service: string;
+  level?: LoggerOptions['level'];
+  /** Defaults to stdout; tests pass a stream to read lines back. */
+  destination?: DestinationStream;
+}
+
+/**
+ * A pino logger writing one JSON object per line, with `trace_id` and `span_id` of the active
+ * OpenTelemetry span on every line, ISO timestamps, level names and credentials redacted.
+ */
+export function createLogger({ service, level = 'info', destination }: LoggerConfig): Logger {
+  const options: LoggerOptions = {
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
+    mixin() {
+      const context = trace.getActiveSpan()?.spanContext();
+      return context ? { trace_id: context.traceId, span_id: context.spanId } : {};
+    },
+  };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+export type { Logger };

@@ -1,0 +1,143 @@
+import type { Request, RequestHandler, Router } from 'express';
+import express from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Latency buckets in seconds: fine-grained where services usually answer (1 ms to 1 s). */
+export const HTTP_DURATION_BUCKETS = [
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+/** What a pg Pool exposes about itself. */
+export interface PoolStats {
+  readonly totalCount: number;
+  readonly idleCount: number;
+  readonly waitingCount: number;
+}
+
+/** What an ioredis client exposes about itself. */
+export interface RedisStatus {
+  readonly status: string;
+}
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Counts and times every request by method, route template and status code. */
+  readonly httpMiddleware: RequestHandler;
+  /** `GET /metrics` in the Prometheus text format. */
+  readonly router: Router;
+  /** Exposes a pg pool's connections as `db_pool_connections{state}`. */
+  observePool(pool: PoolStats): void;
+  /** Exposes a Redis client's connection as `redis_connected` (1 or 0). */
+  observeRedis(redis: RedisStatus): void;
+}
+
+export interface MetricsOptions {
+  service: string;
+  /** Default process metrics (CPU, memory, event-loop lag, GC); on unless turned off. */
+  defaultMetrics?: boolean;
+}
+
+/**
+ * A Prometheus registry with default process metrics and HTTP RED metrics:
+ * `http_server_requests_total{method,route,status_code}` and
+ * `http_server_request_duration_seconds{method,route,status_code}`. Routes are templates such as
+ * `/users/:id`, never raw URLs, so label cardinality stays bounded.
+ */
+export function createMetrics({ service, defaultMetrics = true }: MetricsOptions): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  if (defaultMetrics) collectDefaultMetrics({ register: registry });
+
+  const labelNames = ['method', 'route', 'status_code'] as const;
+  const requests = new Counter({
+    name: 'http_server_requests_total',
+    help: 'HTTP requests served, by method, route template and status code',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'HTTP request duration in seconds, by method, route template and status code',
+    labelNames,
+    buckets: HTTP_DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const inFlight = new Gauge({
+    name: 'http_server_requests_in_flight',
+    help: 'HTTP requests being served now',
+    registers: [registry],
+  });
+
+  const httpMiddleware: RequestHandler = (req, res, next) => {
+    const start = process.hrtime.bigint();
+    inFlight.inc();
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      inFlight.dec();
+      const labels = {
+        method: req.method,
+        route: routeTemplate(req, res.statusCode),
+        status_code: String(res.statusCode),
+      };
+      requests.inc(labels);
+      duration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
+    };
+    res.once('finish', finish);
+    res.once('close', finish);
+    next();
+  };
+
+  const router = express.Router();
+  router.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', registry.contentType);
+    res.send(await registry.metrics());
+  });
+
+  return {
+    registry,
+    httpMiddleware,
+    router,
+    observePool(pool) {
+      new Gauge({
+        name: 'db_pool_connections',
+        help: 'PostgreSQL pool connections by state (total, idle, waiting clients)',
+        labelNames: ['state'] as const,
+        registers: [registry],
+        collect() {
+          this.set({ state: 'total' }, pool.totalCount);
+          this.set({ state: 'idle' }, pool.idleCount);
+          this.set({ state: 'waiting' }, pool.waitingCount);
+        },
+      });
+    },
+    observeRedis(redis) {
+      new Gauge({
+        name: 'redis_connected',
+        help: '1 when the Redis client is connected and ready, else 0',
+        registers: [registry],
+        collect() {
+          this.set(redis.status === 'ready' ? 1 : 0);
+        },
+      });
+    },
+  };
+}
+
+/**
+ * The matched route template (`/users/:id`), including the mount path of a router. Requests no
+ * route matched are labelled `unmatched`, so scanners hitting random URLs add one series, not many.
+ */
+export function routeTemplate(req: Request, statusCode: number): string {
+  const route: unknown = req.route;
+  if (
+    typeof route === 'object' &&
+    route !== null &&
+    'path' in route &&
+    typeof route.path === 'string'
+  ) {
+    return `${req.baseUrl}${route.path}` || '/';
+  }
+  return statusCode === 404 ? 'unmatched' : 'unrouted';
+}

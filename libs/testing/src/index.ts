@@ -1,0 +1,22 @@
+export { freePort } from './free-port.ts';
+export { waitFor } from './wait-for.ts';
+export {
+  INFRASTRUCTURE_SOURCES,
+  resolveInfrastructure,
+  type Infrastructure,
+  type InfrastructureSource,
+  type ResolveOptions,
+} from './infrastructure.ts';
+export {
+  findLocalBinaries,
+  startLocalPostgres,
+  startLocalRedis,
+  type LocalServer,
+} from './local-servers.ts';
+export {
+  createTestDatabase,
+  ensureDatabase,
+  startTestInfrastructure,
+  type TestDatabase,
+  type TestInfrastructure,
+} from './test-database.ts';

@@ -1,0 +1,1 @@
+export { shutdownTracing, startTracing, type Tracing, type TracingOptions } from './tracing.ts';

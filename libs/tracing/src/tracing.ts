@@ -1,0 +1,112 @@
+import { register } from 'node:module';
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { z } from 'zod';
+
+/** Paths never worth a span: probes and scrapes would drown the real traffic. */
+const IGNORED_PATHS = new Set(['/health', '/ready', '/metrics']);
+
+const tracingEnvSchema = z.object({
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .url()
+    .optional()
+    .describe('OTLP/HTTP base URL; traces are exported only when set'),
+  OTEL_SDK_DISABLED: z.stringbool().default(false).describe('turns tracing off entirely'),
+});
+
+export interface TracingOptions {
+  serviceName: string;
+  serviceVersion?: string;
+  /** Defaults to `process.env`: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SDK_DISABLED. */
+  env?: NodeJS.ProcessEnv;
+  /** Replaces the OTLP export, e.g. with an in-memory exporter in tests. */
+  spanProcessors?: SpanProcessor[];
+  /** Where a bad setting is reported; tracing then falls back to a no-op. */
+  warn?: (message: string) => void;
+}
+
+export interface Tracing {
+  /** True when an SDK runs (an exporter or span processors are configured). */
+  readonly enabled: boolean;
+  /** Flushes pending spans and stops the SDK. */
+  shutdown(): Promise<void>;
+}
+
+let active: Tracing | undefined;
+
+/**
+ * Starts the OpenTelemetry SDK with the instrumentations the services use (http, express, pg,
+ * ioredis, undici), W3C trace context and batched OTLP/HTTP export. Call it from an app's
+ * `instrumentation.ts`, loaded with `node --import` before anything else. A bad setting warns and
+ * leaves tracing as a no-op: telemetry never stops a service from starting.
+ */
+export function startTracing(options: TracingOptions): Tracing {
+  if (active) return active;
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const parsed = tracingEnvSchema.safeParse(options.env ?? process.env);
+  if (!parsed.success) {
+    const keys = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
+    warn(`tracing disabled: invalid setting(s) ${keys}: ${parsed.error.message}`);
+    return (active = noopTracing);
+  }
+  const env = parsed.data;
+  const spanProcessors =
+    options.spanProcessors ??
+    (env.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? [
+          new BatchSpanProcessor({
+            exporter: new OTLPTraceExporter({
+              url: new URL('v1/traces', withSlash(env.OTEL_EXPORTER_OTLP_ENDPOINT)).toString(),
+            }),
+          }),
+        ]
+      : []);
+  if (env.OTEL_SDK_DISABLED || spanProcessors.length === 0) return (active = noopTracing);
+
+  try {
+    // ESM modules are instrumented through import-in-the-middle's loader hook.
+    register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+    const sdk = new NodeSDK({
+      resource: resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: options.serviceName,
+        ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
+      }),
+      autoDetectResources: false,
+      spanProcessors,
+      instrumentations: [
+        new HttpInstrumentation({
+          ignoreIncomingRequestHook: (req) =>
+            IGNORED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
+        }),
+        new ExpressInstrumentation(),
+        new PgInstrumentation({ requireParentSpan: true }),
+        new IORedisInstrumentation({ requireParentSpan: true }),
+        new UndiciInstrumentation(),
+      ],
+    });
+    sdk.start();
+    return (active = { enabled: true, shutdown: () => sdk.shutdown() });
+  } catch (err) {
+    warn(`tracing disabled: the SDK failed to start: ${(err as Error).message}`);
+    return (active = noopTracing);
+  }
+}
+
+/** Flushes and stops whatever {@link startTracing} started; safe to call when nothing was. */
+export async function shutdownTracing(): Promise<void> {
+  await active?.shutdown();
+}
+
+const noopTracing: Tracing = { enabled: false, shutdown: () => Promise.resolve() };
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
