@@ -1,0 +1,102 @@
+import { closeRedis, createRedis, redisCheck, type Redis } from '@flotilla/cache';
+import { createPool, databaseCheck, type Pool } from '@flotilla/db';
+import { createHealth, type Closer, type Health } from '@flotilla/health';
+import type { Logger } from '@flotilla/logging';
+import { createMetrics, type Metrics } from '@flotilla/metrics';
+import type { AppDeps } from './app.ts';
+import { createPasswordHasher } from './auth/passwords.ts';
+import { createTokenService, loadSigningKey } from './auth/tokens.ts';
+import type { UserServiceConfig } from './config.ts';
+
+export const SERVICE_NAME = 'user-service';
+
+/** Everything the app needs, built from config, plus the resources to close, in opening order. */
+export interface Dependencies extends AppDeps {
+  db: Pool;
+  redis: Redis;
+  health: Health;
+  metrics: Metrics;
+  resources: Closer[];
+}
+
+/**
+ * Opens the pool and the Redis client and builds the app's dependencies. Redis is a cache here:
+ * its check is non-critical, so `/ready` reports it down but the service stays ready.
+ */
+export async function createDependencies(
+  config: UserServiceConfig,
+  logger: Logger,
+): Promise<Dependencies> {
+  const db = createPool(
+    {
+      url: config.DATABASE_URL,
+      applicationName: SERVICE_NAME,
+      max: config.DB_POOL_MAX,
+      connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS,
+      statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+      idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
+    },
+    (err) => logger.error({ err }, 'idle PostgreSQL client failed'),
+  );
+  let lastRedisError = '';
+  const redis = createRedis(
+    {
+      url: config.REDIS_URL,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+      connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+    },
+    (err) => {
+      // A down Redis errors on every reconnect attempt; log each distinct error once.
+      if (err.message !== lastRedisError)
+        logger.warn({ err: err.message }, 'Redis connection error');
+      lastRedisError = err.message;
+    },
+  );
+  redis.on('ready', () => {
+    lastRedisError = '';
+    logger.info('Redis connected');
+  });
+
+  const metrics = createMetrics({ service: SERVICE_NAME });
+  metrics.observePool(db);
+  metrics.observeRedis(redis);
+  const health = createHealth({
+    checks: [databaseCheck(db), redisCheck(redis)],
+    checkTimeoutMs: config.READINESS_CHECK_TIMEOUT_MS,
+  });
+
+  const key = await loadSigningKey(config.JWT_PRIVATE_KEY, config.JWT_KEY_ID);
+  if (key.generated) {
+    logger.warn(
+      { kid: key.kid },
+      'JWT_PRIVATE_KEY is not set: signing tokens with a throwaway key. Tokens will not survive a restart ' +
+        'and other replicas will reject them. Set JWT_PRIVATE_KEY in every shared environment.',
+    );
+  }
+  const tokens = createTokenService(key, {
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
+
+  return {
+    config,
+    logger,
+    db,
+    redis,
+    health,
+    metrics,
+    tokens,
+    hasher: createPasswordHasher({
+      memoryKiB: config.PASSWORD_ARGON2_MEMORY_KIB,
+      passes: config.PASSWORD_ARGON2_PASSES,
+      parallelism: 1,
+    }),
+    clock: { now: () => Date.now() },
+    resources: [
+      { name: 'postgres', close: () => db.end() },
+      { name: 'redis', close: () => closeRedis(redis) },
+    ],
+  };
+}
