@@ -1,13 +1,14 @@
 import { createJsonCache, type Redis } from '@flotilla/cache';
 import type { Pool } from '@flotilla/db';
 import type { Health } from '@flotilla/health';
-import { createServiceApp } from '@flotilla/http';
+import { createServiceApp, openApiRoutes } from '@flotilla/http';
 import type { Logger } from '@flotilla/logging';
 import type { Metrics } from '@flotilla/metrics';
 import type { Express } from 'express';
 import { Counter } from 'prom-client';
 import type { PasswordHasher } from './auth/passwords.ts';
 import { jwksRoutes } from './auth/jwks.routes.ts';
+import { openApiDocument } from './openapi.ts';
 import type { TokenService } from './auth/tokens.ts';
 import type { UserServiceConfig } from './config.ts';
 import { createUsersRepository } from './users/users.repository.ts';
@@ -55,7 +56,12 @@ export function createApp(deps: AppDeps): Express {
     logger,
     bodyLimit: config.BODY_LIMIT,
     metricsMiddleware: metrics.httpMiddleware,
-    systemRouters: [deps.health.router, metrics.router, jwksRoutes(deps.tokens)],
+    systemRouters: [
+      deps.health.router,
+      metrics.router,
+      jwksRoutes(deps.tokens),
+      openApiRoutes(openApiDocument),
+    ],
     routes: (app) => app.use(usersRoutes(users, deps.tokens)),
   });
 }

@@ -16,3 +16,10 @@ export {
   type ServerTimeouts,
 } from './server.ts';
 export { validate, type RequestPart } from './validate.ts';
+export {
+  buildOpenApiDocument,
+  openApiRoutes,
+  type OpenApiDocument,
+  type OpenApiInfo,
+  type OperationSpec,
+} from './openapi.ts';

@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { principalFromClaims, type Principal, type Role, type TokenVerifier } from '@flotilla/auth';
 import {
   SignJWT,
   calculateJwkThumbprint,
@@ -12,14 +13,7 @@ import {
 } from 'jose';
 
 export const TOKEN_ALGORITHM = 'ES256';
-export const ROLES = ['user', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Who a verified token speaks for. */
-export interface Principal {
-  userId: string;
-  role: Role;
-}
+export type { Principal, Role };
 
 export interface TokenSettings {
   issuer: string;
@@ -28,10 +22,8 @@ export interface TokenSettings {
 }
 
 /** Issues and verifies access tokens; publishes the public key as a JWKS. */
-export interface TokenService {
+export interface TokenService extends TokenVerifier {
   issue(principal: Principal, nowMs: number): Promise<{ accessToken: string; expiresIn: number }>;
-  /** The principal of a valid token; throws (jose's errors) on anything else. */
-  verify(token: string): Promise<Principal>;
   readonly jwks: { keys: JWK[] };
 }
 
@@ -99,9 +91,7 @@ export function createTokenService(key: SigningKey, settings: TokenSettings): To
         audience: settings.audience,
         algorithms: [TOKEN_ALGORITHM],
       });
-      const role = ROLES.find((r) => r === payload['role']);
-      if (!payload.sub || !role) throw new Error('token lacks a subject or a known role');
-      return { userId: payload.sub, role };
+      return principalFromClaims(payload);
     },
     jwks: { keys: [key.publicJwk] },
   };

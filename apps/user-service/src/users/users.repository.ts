@@ -1,5 +1,5 @@
 import type { Pool } from '@flotilla/db';
-import type { Role } from '../auth/tokens.ts';
+import type { Role } from '@flotilla/auth';
 
 /** A user as stored; `passwordHash` never leaves the service. */
 export interface UserRecord {

@@ -1,6 +1,6 @@
+import { principalOf, requireAuth } from '@flotilla/auth';
 import { validate } from '@flotilla/http';
 import { Router } from 'express';
-import { principalOf, requireAuth } from '../auth/auth.middleware.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { UsersService } from './users.service.ts';
 import { loginBody, registerBody, updateBody, userIdParams } from './users.schemas.ts';

@@ -39,3 +39,18 @@ export const updateBody = z
 export type UpdateInput = z.infer<typeof updateBody>;
 
 export const userIdParams = z.object({ id: z.uuid() });
+
+export const userView = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  name: z.string(),
+  role: z.enum(['user', 'admin']),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+
+export const tokenView = z.object({
+  accessToken: z.string(),
+  tokenType: z.literal('Bearer'),
+  expiresIn: z.number().int(),
+});

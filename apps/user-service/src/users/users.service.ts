@@ -3,7 +3,8 @@ import { PG_ERROR, isPgError } from '@flotilla/db';
 import { commonErrors } from '@flotilla/http';
 import { errors } from '../errors.ts';
 import type { PasswordHasher } from '../auth/passwords.ts';
-import type { Principal, TokenService } from '../auth/tokens.ts';
+import type { Principal } from '@flotilla/auth';
+import type { TokenService } from '../auth/tokens.ts';
 import type { UserRecord, UsersRepository } from './users.repository.ts';
 import type { LoginInput, RegisterInput, UpdateInput } from './users.schemas.ts';
 

@@ -1,0 +1,12 @@
+export {
+  ROLES,
+  bearerToken,
+  createJwksVerifier,
+  principalFromClaims,
+  principalOf,
+  requireAuth,
+  type JwksVerifierOptions,
+  type Principal,
+  type Role,
+  type TokenVerifier,
+} from './auth.ts';
