@@ -20,3 +20,4 @@ export {
   type TestDatabase,
   type TestInfrastructure,
 } from './test-database.ts';
+export { TEST_AUDIENCE, TEST_ISSUER, startTestIssuer, type TestIssuer } from './test-issuer.ts';

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import express from 'express';
+import request from 'supertest';
+import { createLogger } from '@flotilla/logging';
+import { errorHandler } from '@flotilla/http';
+import { startTestIssuer, type TestIssuer } from '@flotilla/testing';
+import {
+  bearerToken,
+  createJwksVerifier,
+  principalOf,
+  requireAuth,
+  type TokenVerifier,
+} from './auth.ts';
+
+let issuer: TestIssuer;
+before(async () => {
+  issuer = await startTestIssuer();
+});
+after(async () => {
+  await issuer.stop();
+});
+
+function verifier(overrides: { cooldownMs?: number } = {}): TokenVerifier {
+  return createJwksVerifier({
+    jwksUrl: issuer.jwksUrl,
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    ...overrides,
+  });
+}
+
+function appWith(v: TokenVerifier) {
+  const app = express();
+  app.get('/me', requireAuth(v), (req, res) => {
+    res.json(principalOf(req));
+  });
+  app.use(errorHandler(createLogger({ service: 'test', level: 'silent' })));
+  return app;
+}
+
+describe('requireAuth with a JWKS verifier', () => {
+  it('sets the principal from a valid token', async () => {
+    const token = await issuer.issue({ userId: 'user-1', role: 'admin' });
+    const res = await request(appWith(verifier()))
+      .get('/me')
+      .set('Authorization', `Bearer ${token}`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, { userId: 'user-1', role: 'admin' });
+  });
+
+  it('answers 401 UNAUTHENTICATED without a token, with a Bearer challenge', async () => {
+    const res = await request(appWith(verifier())).get('/me');
+    assert.equal(res.status, 401);
+    assert.equal(res.body.code, 'UNAUTHENTICATED');
+    assert.equal(res.headers['www-authenticate'], 'Bearer');
+  });
+
+  it('answers 401 TOKEN_INVALID for expired, malformed and foreign tokens', async () => {
+    const app = appWith(verifier());
+    const expired = await issuer.issue({ userId: 'u' }, { expiresInSeconds: -60 });
+    const other = await startTestIssuer();
+    const foreign = await other.issue({ userId: 'u' }, { kid: 'test-key-1' });
+    await other.stop();
+    for (const header of [
+      `Bearer ${expired}`,
+      'Bearer not-a-jwt',
+      `Bearer ${foreign}`,
+      'Basic abc',
+    ]) {
+      const res = await request(app).get('/me').set('Authorization', header);
+      assert.equal(res.status, 401, header.slice(0, 20));
+      assert.equal(res.body.code, 'TOKEN_INVALID');
+    }
+  });
+
+  it('refuses a token without a known role', async () => {
+    const token = await issuer.issue({ userId: 'u', role: 'superuser' });
+    const res = await request(appWith(verifier()))
+      .get('/me')
+      .set('Authorization', `Bearer ${token}`);
+    assert.equal(res.status, 401);
+  });
+
+  it('caches the keys and refetches once when the key rotates', async () => {
+    const v = verifier({ cooldownMs: 0 });
+    const app = appWith(v);
+    const before = issuer.fetches;
+    for (let i = 0; i < 3; i++) {
+      const token = await issuer.issue({ userId: `u${i}` });
+      await request(app).get('/me').set('Authorization', `Bearer ${token}`).expect(200);
+    }
+    assert.equal(issuer.fetches - before, 1, 'one fetch for three tokens');
+
+    await issuer.rotate();
+    const rotated = await issuer.issue({ userId: 'after-rotation' });
+    await request(app).get('/me').set('Authorization', `Bearer ${rotated}`).expect(200);
+    assert.equal(issuer.fetches - before, 2, 'the unknown key id triggered one refetch');
+  });
+});
+
+describe('bearerToken', () => {
+  it('reads a bearer JWT, tells absent from malformed', () => {
+    assert.equal(bearerToken('Bearer a.b.c'), 'a.b.c');
+    assert.equal(bearerToken(undefined), undefined);
+    assert.equal(bearerToken('Bearer '), null);
+    assert.equal(bearerToken('Token a.b.c'), null);
+  });
+});
