@@ -7,6 +7,7 @@ import type { Metrics } from '@flotilla/metrics';
 import type { Express } from 'express';
 import { Counter } from 'prom-client';
 import type { PasswordHasher } from './auth/passwords.ts';
+import { clientCredentialsRoutes } from './auth/client-credentials.ts';
 import { jwksRoutes } from './auth/jwks.routes.ts';
 import { openApiDocument } from './openapi.ts';
 import type { TokenService } from './auth/tokens.ts';
@@ -16,7 +17,10 @@ import { usersRoutes } from './users/users.routes.ts';
 import { createUsersService, type Clock, type UserView } from './users/users.service.ts';
 
 export interface AppDeps {
-  config: Pick<UserServiceConfig, 'BODY_LIMIT' | 'PROFILE_CACHE_TTL_SECONDS'>;
+  config: Pick<
+    UserServiceConfig,
+    'BODY_LIMIT' | 'PROFILE_CACHE_TTL_SECONDS' | 'SERVICE_CLIENTS' | 'SERVICE_TOKEN_TTL_SECONDS'
+  >;
   logger: Logger;
   db: Pool;
   redis: Redis;
@@ -62,6 +66,14 @@ export function createApp(deps: AppDeps): Express {
       jwksRoutes(deps.tokens),
       openApiRoutes(openApiDocument),
     ],
-    routes: (app) => app.use(usersRoutes(users, deps.tokens)),
+    routes: (app) => {
+      app.use(usersRoutes(users, deps.tokens));
+      app.use(
+        clientCredentialsRoutes(config.SERVICE_CLIENTS, deps.tokens, {
+          ttlSeconds: config.SERVICE_TOKEN_TTL_SECONDS,
+          now: () => deps.clock.now(),
+        }),
+      );
+    },
   });
 }

@@ -41,6 +41,29 @@ export const configSchema = z.object({
     min: 60,
     max: 86_400,
   }),
+  SERVICE_TOKEN_TTL_SECONDS: field.integer(
+    300,
+    'lifetime of a service (client credentials) token',
+    { min: 60, max: 3600 },
+  ),
+  SERVICE_CLIENTS: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object' });
+        return z.NEVER;
+      }
+    })
+    .pipe(
+      z.record(
+        z.string().regex(/^[a-z][a-z0-9-]{1,62}$/),
+        z.string().min(32, 'secrets are at least 32 characters'),
+      ),
+    )
+    .default({})
+    .describe('JSON object of service client ids to secrets, for the client credentials grant'),
   PASSWORD_ARGON2_MEMORY_KIB: field.integer(19_456, 'argon2id memory cost in KiB', {
     min: 19_456,
     max: 1_048_576,

@@ -2,7 +2,8 @@ import { commonErrors } from '@flotilla/http';
 import type { RequestHandler } from 'express';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
-export const ROLES = ['user', 'admin'] as const;
+/** `service` is another service acting through client credentials (OAuth 2.0, RFC 6749 4.4). */
+export const ROLES = ['user', 'admin', 'service'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Who a verified access token speaks for. */

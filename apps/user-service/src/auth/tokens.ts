@@ -23,7 +23,12 @@ export interface TokenSettings {
 
 /** Issues and verifies access tokens; publishes the public key as a JWKS. */
 export interface TokenService extends TokenVerifier {
-  issue(principal: Principal, nowMs: number): Promise<{ accessToken: string; expiresIn: number }>;
+  /** Signs a token for `principal`; `ttlSeconds` defaults to the configured lifetime. */
+  issue(
+    principal: Principal,
+    nowMs: number,
+    ttlSeconds?: number,
+  ): Promise<{ accessToken: string; expiresIn: number }>;
   readonly jwks: { keys: JWK[] };
 }
 
@@ -73,7 +78,7 @@ export async function generateSigningKeyPem(): Promise<string> {
 
 export function createTokenService(key: SigningKey, settings: TokenSettings): TokenService {
   return {
-    async issue(principal, nowMs) {
+    async issue(principal, nowMs, ttlSeconds = settings.ttlSeconds) {
       const issuedAt = Math.floor(nowMs / 1000);
       const accessToken = await new SignJWT({ role: principal.role })
         .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: key.kid, typ: 'JWT' })
@@ -81,9 +86,9 @@ export function createTokenService(key: SigningKey, settings: TokenSettings): To
         .setIssuer(settings.issuer)
         .setAudience(settings.audience)
         .setIssuedAt(issuedAt)
-        .setExpirationTime(issuedAt + settings.ttlSeconds)
+        .setExpirationTime(issuedAt + ttlSeconds)
         .sign(key.privateKey);
-      return { accessToken, expiresIn: settings.ttlSeconds };
+      return { accessToken, expiresIn: ttlSeconds };
     },
     async verify(token) {
       const { payload } = await jwtVerify(token, key.publicKey, {

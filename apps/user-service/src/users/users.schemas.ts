@@ -40,6 +40,12 @@ export type UpdateInput = z.infer<typeof updateBody>;
 
 export const userIdParams = z.object({ id: z.uuid() });
 
+export const clientCredentialsBody = z.strictObject({
+  grantType: z.literal('client_credentials'),
+  clientId: z.string().min(1).max(64),
+  clientSecret: z.string().min(1).max(256),
+});
+
 export const userView = z.object({
   id: z.uuid(),
   email: z.string(),

@@ -68,6 +68,11 @@ export function createUsersService({
     return principal.userId === id || principal.role === 'admin';
   }
 
+  // Other services (order-service checking a customer) may read profiles, never change them.
+  function mayLookUp(principal: Principal, id: string): boolean {
+    return mayRead(principal, id) || principal.role === 'service';
+  }
+
   return {
     async register(input: RegisterInput): Promise<UserView> {
       const passwordHash = await hasher.hash(input.password);
@@ -97,7 +102,7 @@ export function createUsersService({
     },
 
     async getProfile(principal: Principal, id: string): Promise<UserView> {
-      if (!mayRead(principal, id)) throw commonErrors.create('FORBIDDEN');
+      if (!mayLookUp(principal, id)) throw commonErrors.create('FORBIDDEN');
       return loadProfile(id);
     },
 
