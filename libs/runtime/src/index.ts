@@ -1,0 +1,6 @@
+export {
+  runService,
+  type RunServiceOptions,
+  type RunnableConfig,
+  type RunnableDependencies,
+} from './run-service.ts';
