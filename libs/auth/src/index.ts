@@ -10,3 +10,4 @@ export {
   type Role,
   type TokenVerifier,
 } from './auth.ts';
+export { authConfigShape } from './config.ts';

@@ -9,3 +9,10 @@ export {
   type PoolConfig,
 } from './pool.ts';
 export type { Pool, PoolClient } from 'pg';
+export {
+  purgeExpiredIdempotencyKeys,
+  requestFingerprint,
+  withIdempotencyKey,
+  type IdempotencyOptions,
+  type StoredResponse,
+} from './idempotency.ts';

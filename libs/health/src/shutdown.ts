@@ -6,7 +6,7 @@ import type { Health } from './health.ts';
 /** Something to close on shutdown: a pool, a client, a tracer. */
 export interface Closer {
   readonly name: string;
-  close(): unknown;
+  close(): Promise<void> | void;
 }
 
 export interface ShutdownOptions {

@@ -17,6 +17,24 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
+/**
+ * The problem document of an AppError. A 5xx keeps its code but gets a generic detail and no
+ * extension members: what went wrong inside is for the logs, not for clients.
+ */
+export function toProblem(appError: AppError, context: { instance?: string; requestId?: string } = {}): Problem {
+  const exposed = appError.status < 500;
+  return {
+    type: 'about:blank',
+    title: STATUS_CODES[appError.status] ?? 'Error',
+    status: appError.status,
+    code: appError.code,
+    detail: exposed ? appError.message : commonErrors.catalog.INTERNAL.message,
+    ...(context.instance ? { instance: context.instance } : {}),
+    ...(context.requestId ? { requestId: context.requestId } : {}),
+    ...(exposed ? appError.details : {}),
+  };
+}
+
 /** Answers requests no route matched with a 404 problem. */
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(
@@ -65,16 +83,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     } else {
       logger.error({ err, code: appError.code, requestId }, 'request failed');
     }
-    const problem: Problem = {
-      type: 'about:blank',
-      title: STATUS_CODES[appError.status] ?? 'Error',
-      status: appError.status,
-      code: appError.code,
-      detail: exposed ? appError.message : commonErrors.catalog.INTERNAL.message,
-      instance: req.originalUrl,
-      ...(requestId ? { requestId } : {}),
-      ...(exposed ? appError.details : {}),
-    };
+    const problem = toProblem(appError, { instance: req.originalUrl, requestId });
     if (appError.headers) res.set(appError.headers);
     res.status(appError.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
   };

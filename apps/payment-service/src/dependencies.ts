@@ -1,0 +1,69 @@
+import { createJwksVerifier, type TokenVerifier } from '@flotilla/auth';
+import { createPool, databaseCheck, purgeExpiredIdempotencyKeys, type Pool } from '@flotilla/db';
+import { createHealth, type Closer, type Health } from '@flotilla/health';
+import type { Logger } from '@flotilla/logging';
+import { createMetrics, type Metrics } from '@flotilla/metrics';
+import type { PaymentServiceConfig } from './config.ts';
+import { createSandboxProcessor, type CardProcessor } from './payments/sandbox-processor.ts';
+
+export const SERVICE_NAME = 'payment-service';
+
+export interface Dependencies {
+  config: PaymentServiceConfig;
+  logger: Logger;
+  db: Pool;
+  health: Health;
+  metrics: Metrics;
+  verifier: TokenVerifier;
+  processor: CardProcessor;
+  resources: Closer[];
+}
+
+/** Opens the pool, starts the expired-key purge, and builds the app's dependencies. */
+export function createDependencies(
+  config: PaymentServiceConfig,
+  logger: Logger,
+): Promise<Dependencies> {
+  const db = createPool(
+    {
+      url: config.DATABASE_URL,
+      applicationName: SERVICE_NAME,
+      max: config.DB_POOL_MAX,
+      connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS,
+      statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+      idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
+    },
+    (err) => logger.error({ err }, 'idle PostgreSQL client failed'),
+  );
+  const metrics = createMetrics({ service: SERVICE_NAME });
+  metrics.observePool(db);
+  const purge = setInterval(() => {
+    purgeExpiredIdempotencyKeys(db).then(
+      (count) => count > 0 && logger.info({ count }, 'purged expired idempotency keys'),
+      (err: unknown) => logger.warn({ err }, 'idempotency key purge failed'),
+    );
+  }, config.IDEMPOTENCY_PURGE_INTERVAL_MS);
+  purge.unref();
+
+  const deps: Dependencies = {
+    config,
+    logger,
+    db,
+    metrics,
+    health: createHealth({
+      checks: [databaseCheck(db)],
+      checkTimeoutMs: config.READINESS_CHECK_TIMEOUT_MS,
+    }),
+    verifier: createJwksVerifier({
+      jwksUrl: config.AUTH_JWKS_URL,
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+    }),
+    processor: createSandboxProcessor({ slowMs: config.SANDBOX_SLOW_MS }),
+    resources: [
+      { name: 'postgres', close: () => db.end() },
+      { name: 'idempotency-purge', close: () => clearInterval(purge) },
+    ],
+  };
+  return Promise.resolve(deps);
+}
