@@ -7,7 +7,13 @@ export {
   type ErrorCatalog,
   type FieldIssue,
 } from './errors.ts';
-export { PROBLEM_CONTENT_TYPE, errorHandler, notFoundHandler, toProblem, type Problem } from './problem.ts';
+export {
+  PROBLEM_CONTENT_TYPE,
+  errorHandler,
+  notFoundHandler,
+  toProblem,
+  type Problem,
+} from './problem.ts';
 export { REQUEST_ID_HEADER, requestId } from './request-id.ts';
 export {
   DEFAULT_SERVER_TIMEOUTS,

@@ -21,7 +21,10 @@ export interface Problem {
  * The problem document of an AppError. A 5xx keeps its code but gets a generic detail and no
  * extension members: what went wrong inside is for the logs, not for clients.
  */
-export function toProblem(appError: AppError, context: { instance?: string; requestId?: string } = {}): Problem {
+export function toProblem(
+  appError: AppError,
+  context: { instance?: string; requestId?: string } = {},
+): Problem {
   const exposed = appError.status < 500;
   return {
     type: 'about:blank',
