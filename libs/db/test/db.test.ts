@@ -24,7 +24,7 @@ const poolConfig = (url: string, overrides: Partial<Parameters<typeof createPool
   applicationName: 'db-test',
   max: 5,
   connectionTimeoutMs: 500,
-  statementTimeoutMs: 300,
+  statementTimeoutMs: 10_000,
   idleTimeoutMs: 1000,
   ...overrides,
 });
@@ -41,9 +41,17 @@ after(async () => {
 
 describe('createPool', () => {
   it('sets a server-side statement timeout', async () => {
-    await assert.rejects(pool.query('SELECT pg_sleep(1)'), (err: unknown) =>
-      isPgError(err, '57014'),
+    const strict = createPool(
+      poolConfig(infra.databaseUrl, { statementTimeoutMs: 200 }),
+      () => undefined,
     );
+    try {
+      await assert.rejects(strict.query('SELECT pg_sleep(2)'), (err: unknown) =>
+        isPgError(err, '57014'),
+      );
+    } finally {
+      await strict.end();
+    }
   });
 
   it('gives up waiting for a connection after the connection timeout', async () => {
@@ -154,9 +162,13 @@ describe('runMigrations', () => {
   it('lets concurrent runs apply each migration once', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'migrations-'));
     const databaseUrl = infra.databaseUrl.replace(/\/[^/]+$/, '/postgres');
-    const admin = createPool(poolConfig(databaseUrl), () => undefined);
-    await admin.query('CREATE DATABASE concurrent_migrations');
-    const target = databaseUrl.replace(/\/postgres$/, '/concurrent_migrations');
+    const admin = createPool(
+      poolConfig(databaseUrl, { statementTimeoutMs: 30_000 }),
+      () => undefined,
+    );
+    const name = `concurrent_migrations_${process.pid}`;
+    await admin.query(`CREATE DATABASE ${name}`);
+    const target = databaseUrl.replace(/\/postgres$/, `/${name}`);
     try {
       await writeFile(
         join(dir, '001_counter.sql'),
@@ -168,12 +180,12 @@ describe('runMigrations', () => {
         ),
       );
       assert.equal(results.flat().length, 1);
-      const check = createPool(poolConfig(target), () => undefined);
+      const check = createPool(poolConfig(target, { statementTimeoutMs: 30_000 }), () => undefined);
       const { rows } = await check.query<{ n: string }>('SELECT count(*) AS n FROM counter');
       await check.end();
       assert.equal(Number(rows[0]?.n), 1);
     } finally {
-      await admin.query('DROP DATABASE IF EXISTS concurrent_migrations WITH (FORCE)');
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await admin.end();
       await rm(dir, { recursive: true, force: true });
     }
