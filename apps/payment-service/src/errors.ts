@@ -11,6 +11,7 @@ export const errors = defineErrors({
   REFUND_EXCEEDS_CAPTURED: { status: 409, message: 'Refunds would exceed the captured amount.' },
   PROCESSOR_UNAVAILABLE: {
     status: 502,
-    message: 'The card processor is unavailable; try again later.',
+    message: 'The card processor is unavailable; try again with a new Idempotency-Key.',
+    expose: true,
   },
 });

@@ -144,6 +144,28 @@ describe('http client', () => {
     );
   });
 
+  it('hands back an answer the caller exempts from failure, without retrying or opening the circuit', async () => {
+    const upstream = await startUpstream((_req, res) =>
+      json(res, 502, { code: 'PROCESSOR_UNAVAILABLE' }),
+    );
+    cleanups.push(upstream.close);
+    const { c } = client(upstream.url, {
+      isFailure: (r) =>
+        r.status >= 500 && (r.body as { code?: string }).code !== 'PROCESSOR_UNAVAILABLE',
+    });
+    for (let i = 0; i < 5; i++) {
+      const res = await c.request({
+        method: 'POST',
+        path: '/charges',
+        body: {},
+        idempotencyKey: `k${i}`,
+      });
+      assert.equal(res.status, 502);
+    }
+    assert.equal(upstream.seen.length, 5, 'one attempt each');
+    assert.equal(c.circuitState, 'closed');
+  });
+
   it('hands back client errors without retrying', async () => {
     const upstream = await startUpstream((_req, res) => json(res, 422, { code: 'NOPE' }));
     cleanups.push(upstream.close);

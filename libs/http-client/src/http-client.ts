@@ -46,6 +46,12 @@ export interface HttpClientOptions {
   keepAliveTimeoutMs: number;
   /** Client metrics are registered here. */
   registry: Registry;
+  /**
+   * Whether an answer means the upstream is failing: counted by the breaker and, for 502/503/504,
+   * retried. Defaults to any 5xx; a caller can exempt definitive answers (a 502 that a retry would
+   * only replay, say).
+   */
+  isFailure?: (response: ClientResponse) => boolean;
   sleep?: (ms: number) => Promise<unknown>;
   random?: () => number;
 }
@@ -80,6 +86,7 @@ export class UpstreamUnavailableError extends AppError {
       {
         cause,
         details: { upstream, reason },
+        expose: true,
       },
     );
     this.name = 'UpstreamUnavailableError';
@@ -149,6 +156,7 @@ function metricsFor(registry: Registry) {
 export function createHttpClient(options: HttpClientOptions): HttpClient {
   const sleep = options.sleep ?? sleepFor;
   const random = options.random ?? Math.random;
+  const isFailure = options.isFailure ?? ((response: ClientResponse) => response.status >= 500);
   const metrics = metricsFor(options.registry);
   const pool = new Pool(options.baseUrl, {
     connections: options.connections,
@@ -199,7 +207,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         body = undefined;
       }
       const response = { status: res.statusCode, headers, body };
-      if (res.statusCode >= 500) throw new RetryableStatus(response);
+      if (isFailure(response)) throw new RetryableStatus(response);
       return response;
     } catch (err) {
       if (!(err instanceof RetryableStatus)) statusLabel = isTimeout(err) ? 'timeout' : 'error';

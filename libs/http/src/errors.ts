@@ -10,6 +10,11 @@ export interface AppErrorOptions {
   details?: Record<string, unknown>;
   /** Response headers that belong to this error, e.g. `Retry-After` or `WWW-Authenticate`. */
   headers?: Record<string, string>;
+  /**
+   * Show the message and details to clients. Defaults to true below 500; a 5xx is hidden unless
+   * it was written for clients (a 503 saying what to do next, say).
+   */
+  expose?: boolean;
 }
 
 /**
@@ -21,6 +26,7 @@ export class AppError extends Error {
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
   readonly headers: Record<string, string> | undefined;
+  readonly expose: boolean;
 
   constructor(code: string, message: string, status: number, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -29,11 +35,15 @@ export class AppError extends Error {
     this.status = status;
     this.details = options.details;
     this.headers = options.headers;
+    this.expose = options.expose ?? status < 500;
   }
 }
 
 /** A service's error catalog: stable code -> status and a default message. */
-export type ErrorCatalog = Record<string, { readonly status: number; readonly message: string }>;
+export type ErrorCatalog = Record<
+  string,
+  { readonly status: number; readonly message: string; readonly expose?: boolean }
+>;
 
 /**
  * Makes a typed factory over a catalog: `errors.create('USER_NOT_FOUND')`.
@@ -44,7 +54,10 @@ export function defineErrors<const C extends ErrorCatalog>(catalog: C) {
     create(code: keyof C & string, options: AppErrorOptions & { message?: string } = {}): AppError {
       const entry = catalog[code];
       if (!entry) throw new Error(`unknown error code ${code}`);
-      return new AppError(code, options.message ?? entry.message, entry.status, options);
+      return new AppError(code, options.message ?? entry.message, entry.status, {
+        ...(entry.expose === undefined ? {} : { expose: entry.expose }),
+        ...options,
+      });
     },
   };
 }
@@ -59,6 +72,10 @@ export const commonErrors = defineErrors({
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be application/json.' },
-  SERVICE_UNAVAILABLE: { status: 503, message: 'The service is temporarily unavailable.' },
+  SERVICE_UNAVAILABLE: {
+    status: 503,
+    message: 'The service is temporarily unavailable.',
+    expose: true,
+  },
   INTERNAL: { status: 500, message: 'Internal server error.' },
 });

@@ -25,7 +25,7 @@ export function toProblem(
   appError: AppError,
   context: { instance?: string; requestId?: string } = {},
 ): Problem {
-  const exposed = appError.status < 500;
+  const exposed = appError.expose;
   return {
     type: 'about:blank',
     title: STATUS_CODES[appError.status] ?? 'Error',
@@ -80,8 +80,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
         ? err
         : (fromBodyParser(err) ?? commonErrors.create('INTERNAL', { cause: err }));
     const requestId = typeof req.id === 'string' ? req.id : undefined;
-    const exposed = appError.status < 500;
-    if (exposed) {
+    if (appError.status < 500) {
       logger.debug({ code: appError.code, requestId }, appError.message);
     } else {
       logger.error({ err, code: appError.code, requestId }, 'request failed');
