@@ -3,10 +3,40 @@ export interface ServiceDefinition {
   /** Nx project name and folder under apps/. */
   readonly name: string;
   readonly port: number;
-  /** Database created for it on the shared PostgreSQL server. */
-  readonly database: string;
+  /** Database created for it on the shared PostgreSQL server, if it has one. */
+  readonly database?: string;
 }
 
 export const SERVICES: readonly ServiceDefinition[] = [
   { name: 'user-service', port: 3001, database: 'flotilla_users' },
+  { name: 'payment-service', port: 3003, database: 'flotilla_payments' },
+  { name: 'order-service', port: 3002, database: 'flotilla_orders' },
 ];
+
+/** Local URL of a service. */
+export const urlOf = (name: string): string =>
+  `http://127.0.0.1:${SERVICES.find((s) => s.name === name)?.port ?? 0}`;
+
+/**
+ * The environment each service needs to find the others on this machine. Secrets are made fresh
+ * for each run: `npm start` is a local system, nothing outlives it.
+ */
+export function wiring(secrets: {
+  jwtPrivateKey: string;
+  orderServiceSecret: string;
+}): Record<string, Record<string, string>> {
+  const jwks = `${urlOf('user-service')}/.well-known/jwks.json`;
+  return {
+    'user-service': {
+      JWT_PRIVATE_KEY: secrets.jwtPrivateKey,
+      SERVICE_CLIENTS: JSON.stringify({ 'order-service': secrets.orderServiceSecret }),
+    },
+    'payment-service': { AUTH_JWKS_URL: jwks },
+    'order-service': {
+      AUTH_JWKS_URL: jwks,
+      USER_SERVICE_URL: urlOf('user-service'),
+      PAYMENT_SERVICE_URL: urlOf('payment-service'),
+      SERVICE_CLIENT_SECRET: secrets.orderServiceSecret,
+    },
+  };
+}

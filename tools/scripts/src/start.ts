@@ -3,6 +3,7 @@
 // database, applies its migrations and starts as its own process. Ctrl-C stops everything.
 //   node tools/scripts/src/start.ts [service ...]
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import {
@@ -11,7 +12,7 @@ import {
   waitFor,
   type Infrastructure,
 } from '@flotilla/testing';
-import { SERVICES, type ServiceDefinition } from './services.ts';
+import { SERVICES, wiring, type ServiceDefinition } from './services.ts';
 import { formatLogLine } from './log-format.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -79,25 +80,31 @@ try {
   infra = await resolveInfrastructure({ log: (message) => say(`  ${message}`) });
   say(`  PostgreSQL from ${infra.sources.postgres}, Redis from ${infra.sources.redis}`);
 
+  const env = wiring({
+    jwtPrivateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString(),
+    orderServiceSecret: randomBytes(32).toString('base64url'),
+  });
+  // In order, each ready before the next starts: order-service needs user-service's JWKS.
   for (const service of selected) {
-    const databaseUrl = await ensureDatabase(infra.databaseUrl, service.database);
+    const databaseUrl = service.database
+      ? await ensureDatabase(infra.databaseUrl, service.database)
+      : undefined;
     say(
-      `  starting ${service.name} on :${service.port} (database ${service.database}, migrations on start)`,
+      `  starting ${service.name} on :${service.port}${service.database ? ` (database ${service.database}, migrations on start)` : ''}`,
     );
     running.set(
       service.name,
       startService(service, {
         PORT: String(service.port),
         HOST: '127.0.0.1',
-        DATABASE_URL: databaseUrl,
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl, MIGRATE_ON_START: 'true' } : {}),
         REDIS_URL: infra.redisUrl,
-        MIGRATE_ON_START: 'true',
         SHUTDOWN_DRAIN_DELAY_MS: '0',
+        ...env[service.name],
       }),
     );
-  }
-
-  for (const service of selected) {
     await waitFor(
       `${service.name} /ready`,
       async () => {
