@@ -16,6 +16,8 @@ export interface ServiceAppOptions {
   systemRouters?: Router[];
   /** Adds the service's routes. */
   routes: (app: Express) => void;
+  /** Parse JSON bodies (default). A proxy that streams bodies through turns it off. */
+  jsonBody?: boolean;
 }
 
 /**
@@ -33,17 +35,19 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.use(helmet());
   app.use(requestLogger(options.logger));
   for (const router of options.systemRouters ?? []) app.use(router);
-  app.use(express.json({ limit: options.bodyLimit, strict: true }));
-  app.use((req, _res, next) => {
-    // A body in any other media type would silently become `undefined`; say so instead.
-    const hasBody =
-      req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
-    if ((hasBody || req.headers['transfer-encoding']) && !req.is('application/json')) {
-      next(commonErrors.create('UNSUPPORTED_MEDIA_TYPE'));
-      return;
-    }
-    next();
-  });
+  if (options.jsonBody !== false) {
+    app.use(express.json({ limit: options.bodyLimit, strict: true }));
+    app.use((req, _res, next) => {
+      // A body in any other media type would silently become `undefined`; say so instead.
+      const hasBody =
+        req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
+      if ((hasBody || req.headers['transfer-encoding']) && !req.is('application/json')) {
+        next(commonErrors.create('UNSUPPORTED_MEDIA_TYPE'));
+        return;
+      }
+      next();
+    });
+  }
   options.routes(app);
   app.use(notFoundHandler);
   app.use(errorHandler(options.logger));

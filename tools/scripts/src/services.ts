@@ -11,6 +11,7 @@ export const SERVICES: readonly ServiceDefinition[] = [
   { name: 'user-service', port: 3001, database: 'flotilla_users' },
   { name: 'payment-service', port: 3003, database: 'flotilla_payments' },
   { name: 'order-service', port: 3002, database: 'flotilla_orders' },
+  { name: 'gateway', port: 8080 },
 ];
 
 /** Local URL of a service. */
@@ -24,6 +25,7 @@ export const urlOf = (name: string): string =>
 export function wiring(secrets: {
   jwtPrivateKey: string;
   orderServiceSecret: string;
+  adminToken: string;
 }): Record<string, Record<string, string>> {
   const jwks = `${urlOf('user-service')}/.well-known/jwks.json`;
   return {
@@ -37,6 +39,13 @@ export function wiring(secrets: {
       USER_SERVICE_URL: urlOf('user-service'),
       PAYMENT_SERVICE_URL: urlOf('payment-service'),
       SERVICE_CLIENT_SECRET: secrets.orderServiceSecret,
+    },
+    gateway: {
+      AUTH_JWKS_URL: jwks,
+      USER_SERVICE_URL: urlOf('user-service'),
+      ORDER_SERVICE_URL: urlOf('order-service'),
+      PAYMENT_SERVICE_URL: urlOf('payment-service'),
+      ADMIN_TOKEN: secrets.adminToken,
     },
   };
 }

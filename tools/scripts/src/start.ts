@@ -80,11 +80,13 @@ try {
   infra = await resolveInfrastructure({ log: (message) => say(`  ${message}`) });
   say(`  PostgreSQL from ${infra.sources.postgres}, Redis from ${infra.sources.redis}`);
 
+  const adminToken = randomBytes(32).toString('base64url');
   const env = wiring({
     jwtPrivateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' })
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString(),
     orderServiceSecret: randomBytes(32).toString('base64url'),
+    adminToken,
   });
   // In order, each ready before the next starts: order-service needs user-service's JWKS.
   for (const service of selected) {
@@ -118,7 +120,15 @@ try {
   say('\nFlotilla is up:');
   for (const service of selected) {
     const base = `http://localhost:${service.port}`;
-    say(`  ${service.name.padEnd(16)} ${base}   (${base}/health  ${base}/ready  ${base}/metrics)`);
+    say(`  ${service.name.padEnd(16)} ${base}   (/health /ready /metrics)`);
+  }
+  if (selected.some((s) => s.name === 'gateway')) {
+    say(
+      '\n  API:        http://localhost:8080/api  (OpenAPI: http://localhost:8080/api/openapi.json)',
+    );
+    say(
+      `  Admin API:  http://127.0.0.1:8081/admin/upstreams  (Authorization: Bearer ${adminToken})`,
+    );
   }
   say('\nPress Ctrl-C to stop.');
 } catch (err) {

@@ -1,0 +1,62 @@
+import { authConfigShape } from '@flotilla/auth';
+import { redisConfigShape } from '@flotilla/cache';
+import { field, serviceConfigShape, type Config } from '@flotilla/config';
+import { z } from 'zod';
+
+const serviceUrl = (name: string) =>
+  z.url({ protocol: /^https?$/ }).describe(`base URL of ${name} (version v1)`);
+
+export const configSchema = z.object({
+  ...serviceConfigShape(8080),
+  ...redisConfigShape,
+  ...authConfigShape,
+  REDIS_KEY_PREFIX: z
+    .string()
+    .min(1)
+    .max(64)
+    .default('gateway:')
+    .describe('prefix of every Redis key'),
+  USER_SERVICE_URL: serviceUrl('user-service'),
+  ORDER_SERVICE_URL: serviceUrl('order-service'),
+  PAYMENT_SERVICE_URL: serviceUrl('payment-service'),
+  UPSTREAM_TIMEOUT_MS: field.milliseconds(
+    10_000,
+    'time an upstream has to answer and send its body',
+    { min: 1 },
+  ),
+  UPSTREAM_CONNECTIONS: field.integer(64, 'keep-alive connections per upstream version', {
+    min: 1,
+    max: 1024,
+  }),
+  VERSION_HEADER: z
+    .string()
+    .regex(/^[a-z0-9-]+$/)
+    .default('x-flotilla-version')
+    .describe('request header that pins an upstream version'),
+  RATE_LIMIT_CLIENT_PER_MINUTE: field.integer(600, 'requests a client (IP) may make per minute', {
+    min: 1,
+  }),
+  RATE_LIMIT_USER_PER_MINUTE: field.integer(
+    300,
+    'requests a user (token subject) may make per minute',
+    { min: 1 },
+  ),
+  RATE_LIMIT_BURST: field.integer(50, 'requests allowed at once above the steady rate', { min: 1 }),
+  TRUST_PROXY: field.boolean(
+    false,
+    'take the client IP from X-Forwarded-For (behind a load balancer)',
+  ),
+  ADMIN_HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('interface of the admin API; keep it local'),
+  ADMIN_PORT: field.port(8081, 'admin API port'),
+  ADMIN_TOKEN: z
+    .string()
+    .min(32)
+    .optional()
+    .describe('bearer token of the admin API; the admin API is off without it'),
+});
+
+export type GatewayConfig = Config<typeof configSchema>;

@@ -1,0 +1,70 @@
+import { createJwksVerifier, type TokenVerifier } from '@flotilla/auth';
+import { closeRedis, createRedis, redisCheck, type Redis } from '@flotilla/cache';
+import { createHealth, type Closer, type Health } from '@flotilla/health';
+import type { Logger } from '@flotilla/logging';
+import { createMetrics, type Metrics } from '@flotilla/metrics';
+import type { GatewayConfig } from './config.ts';
+import { createUpstreamRegistry, type UpstreamRegistry } from './proxy/upstreams.ts';
+
+export const SERVICE_NAME = 'gateway';
+
+export interface Dependencies {
+  config: GatewayConfig;
+  logger: Logger;
+  redis: Redis;
+  health: Health;
+  metrics: Metrics;
+  verifier: TokenVerifier;
+  upstreams: UpstreamRegistry;
+  resources: Closer[];
+}
+
+/** Opens Redis and the upstream pools (each service starts with one version, v1). */
+export function createDependencies(config: GatewayConfig, logger: Logger): Promise<Dependencies> {
+  let lastRedisError = '';
+  const redis = createRedis(
+    {
+      url: config.REDIS_URL,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+      connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+    },
+    (err) => {
+      if (err.message !== lastRedisError)
+        logger.warn({ err: err.message }, 'Redis connection error');
+      lastRedisError = err.message;
+    },
+  );
+  const metrics = createMetrics({ service: SERVICE_NAME });
+  metrics.observeRedis(redis);
+  const upstreams = createUpstreamRegistry(
+    {
+      'user-service': [{ version: 'v1', url: config.USER_SERVICE_URL, weight: 100 }],
+      'order-service': [{ version: 'v1', url: config.ORDER_SERVICE_URL, weight: 100 }],
+      'payment-service': [{ version: 'v1', url: config.PAYMENT_SERVICE_URL, weight: 100 }],
+    },
+    { connections: config.UPSTREAM_CONNECTIONS, timeoutMs: config.UPSTREAM_TIMEOUT_MS },
+  );
+  const deps: Dependencies = {
+    config,
+    logger,
+    redis,
+    metrics,
+    upstreams,
+    // Rate limits fail open without Redis, so the gateway stays ready (degraded) when it is down.
+    health: createHealth({
+      checks: [redisCheck(redis)],
+      checkTimeoutMs: config.READINESS_CHECK_TIMEOUT_MS,
+    }),
+    verifier: createJwksVerifier({
+      jwksUrl: config.AUTH_JWKS_URL,
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+    }),
+    resources: [
+      { name: 'redis', close: () => closeRedis(redis) },
+      { name: 'upstream pools', close: () => upstreams.close() },
+    ],
+  };
+  return Promise.resolve(deps);
+}

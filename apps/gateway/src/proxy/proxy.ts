@@ -1,0 +1,156 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Transform, pipeline } from 'node:stream';
+import { propagation } from '@opentelemetry/api';
+import type { Logger } from '@flotilla/logging';
+import type { RequestHandler } from 'express';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { errors } from '../errors.ts';
+import type { RouteSpec } from './routes.ts';
+import type { UpstreamRegistry } from './upstreams.ts';
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) never cross a proxy. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-length',
+]);
+
+function forwardable(
+  headers: IncomingHttpHeaders,
+  drop: ReadonlySet<string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || drop.has(name)) continue;
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+export interface ProxyOptions {
+  upstreams: UpstreamRegistry;
+  versionHeader: string;
+  bodyLimitBytes: number;
+  registry: Registry;
+  logger: Logger;
+}
+
+/**
+ * Streams a request to a version of the route's service and the answer back. Upstream failures
+ * become problem+json: 502 unreachable, 504 timeout, 503 no upstream. Counted per service, version
+ * and status in `gateway_upstream_requests_total`, so a canary's success rate can be read here.
+ */
+export function proxyHandler(route: RouteSpec, options: ProxyOptions): RequestHandler {
+  const labels = ['upstream', 'version', 'status_code'] as const;
+  const requests =
+    (options.registry.getSingleMetric('gateway_upstream_requests_total') as
+      Counter<(typeof labels)[number]> | undefined) ??
+    new Counter({
+      name: 'gateway_upstream_requests_total',
+      help: 'Requests proxied, by upstream service, version and status code (502/504 for upstream failures)',
+      labelNames: labels,
+      registers: [options.registry],
+    });
+  const duration =
+    (options.registry.getSingleMetric('gateway_upstream_request_duration_seconds') as
+      Histogram<(typeof labels)[number]> | undefined) ??
+    new Histogram({
+      name: 'gateway_upstream_request_duration_seconds',
+      help: 'Time to the upstream answer headers, by upstream service, version and status code',
+      labelNames: labels,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [options.registry],
+    });
+
+  return async (req, res, next) => {
+    const pinned = req.get(options.versionHeader);
+    const target = options.upstreams.pick(route.service, pinned);
+    if (!target) {
+      next(
+        errors.create('NO_UPSTREAM', {
+          details: { service: route.service, ...(pinned ? { version: pinned } : {}) },
+        }),
+      );
+      return;
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > options.bodyLimitBytes) {
+      next(Object.assign(new Error('request entity too large'), { type: 'entity.too.large' }));
+      return;
+    }
+    // With tracing on, the undici instrumentation writes our own traceparent (a child of this
+    // request's span); the caller's must not be sent alongside it. With tracing off, pass it on.
+    const traceFields = new Set(propagation.fields());
+    const headers = forwardable(req.headers, traceFields);
+    headers['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.socket.remoteAddress]
+      .filter(Boolean)
+      .join(', ');
+    headers['x-forwarded-proto'] = req.protocol;
+    if (typeof req.id === 'string') headers['x-request-id'] = req.id;
+
+    let received = 0;
+    const limited = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        received += chunk.length;
+        if (received > options.bodyLimitBytes)
+          done(Object.assign(new Error('request entity too large'), { type: 'entity.too.large' }));
+        else done(null, chunk);
+      },
+    });
+    const hasBody =
+      req.method !== 'GET' &&
+      req.method !== 'HEAD' &&
+      (declared > 0 || req.headers['transfer-encoding'] !== undefined);
+    const path = route.upstreamPrefix + req.originalUrl.slice(route.prefix.length);
+    const timer = duration.startTimer({ upstream: route.service, version: target.version });
+    try {
+      const upstream = await target.pool.request({
+        method: req.method,
+        path,
+        headers,
+        ...(hasBody ? { body: pipeline(req, limited, () => undefined) } : {}),
+      });
+      const status = String(upstream.statusCode);
+      requests.inc({ upstream: route.service, version: target.version, status_code: status });
+      timer({ status_code: status });
+      res.status(upstream.statusCode);
+      for (const [name, value] of Object.entries(upstream.headers)) {
+        if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value);
+      }
+      res.setHeader('x-flotilla-upstream', `${route.service}@${target.version}`);
+      pipeline(upstream.body, res, (err) => {
+        if (err)
+          options.logger.warn(
+            { err: err.message, service: route.service },
+            'response stream aborted',
+          );
+      });
+    } catch (err) {
+      if ((err as { type?: string }).type === 'entity.too.large') {
+        next(err);
+        return;
+      }
+      const code = (err as { code?: string }).code ?? '';
+      const timedOut =
+        code === 'UND_ERR_HEADERS_TIMEOUT' ||
+        code === 'UND_ERR_BODY_TIMEOUT' ||
+        code === 'UND_ERR_CONNECT_TIMEOUT';
+      const status = timedOut ? '504' : '502';
+      requests.inc({ upstream: route.service, version: target.version, status_code: status });
+      timer({ status_code: status });
+      next(
+        errors.create(timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNREACHABLE', {
+          cause: err,
+          details: { service: route.service, version: target.version },
+        }),
+      );
+    }
+  };
+}
