@@ -67,7 +67,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', '**/test/**/*.ts'],
+    files: ['**/*.test.ts', '**/test/**/*.ts', '**/*.e2e.ts'],
     rules: {
       // Tests assert on JSON bodies, which are untyped by nature; the assertions are the check.
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -1,0 +1,197 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  createTestDatabase,
+  freePort,
+  resolveInfrastructure,
+  waitFor,
+  type TestDatabase,
+} from '@flotilla/testing';
+
+const DIST = fileURLToPath(new URL('../../dist/apps/', import.meta.url));
+
+/** One service process started from its build output, the way its image starts it. */
+class ServiceProcess {
+  private child: ChildProcess | undefined;
+  private output = '';
+  readonly name: string;
+  readonly app: string;
+  readonly url: string;
+  private readonly port: number;
+  private readonly env: Record<string, string>;
+
+  constructor(name: string, app: string, port: number, env: Record<string, string>) {
+    this.name = name;
+    this.app = app;
+    this.port = port;
+    this.env = env;
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  async start(): Promise<void> {
+    const dir = `${DIST}${this.app}`;
+    if (!existsSync(`${dir}/main.js`))
+      throw new Error(`${dir}/main.js is missing: run nx build ${this.app} first`);
+    this.child = spawn(
+      process.execPath,
+      ['--enable-source-maps', '--import', './instrumentation.js', 'main.js'],
+      {
+        cwd: dir,
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          HOST: '127.0.0.1',
+          PORT: String(this.port),
+          LOG_LEVEL: 'warn',
+          SHUTDOWN_DRAIN_DELAY_MS: '0',
+          ...this.env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const keep = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-20_000);
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+    try {
+      await waitFor(
+        `${this.name} /ready`,
+        async () => {
+          if (this.child?.exitCode !== null) throw new Error(`${this.name} exited: ${this.output}`);
+          const res = await fetch(`${this.url}/ready`);
+          if (!res.ok) throw new Error(`/ready ${res.status}`);
+        },
+        { timeoutMs: 30_000 },
+      );
+    } catch (err) {
+      throw new Error(`${this.name} did not start:\n${this.output}`, { cause: err });
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+export interface System {
+  gateway: string;
+  admin: { url: string; token: string };
+  services: Record<string, ServiceProcess>;
+  /** Starts another user-service (a "v2") on the same database and key, for traffic shifting. */
+  startUserServiceV2(): Promise<ServiceProcess>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole system as separate processes from `dist/`: user, payment and order services and the
+ * gateway, with PostgreSQL and Redis from the infrastructure resolver and a database each.
+ */
+export async function startSystem(gatewayEnv: Record<string, string> = {}): Promise<System> {
+  const infra = await resolveInfrastructure();
+  const databases: TestDatabase[] = [];
+  const database = async (name: string) => {
+    const db = await createTestDatabase(infra.databaseUrl, `e2e_${name}`);
+    databases.push(db);
+    return db.url;
+  };
+  const jwtKey = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
+  const clientSecret = randomBytes(32).toString('base64url');
+  const adminToken = randomBytes(32).toString('base64url');
+  const ports = {
+    users: await freePort(),
+    payments: await freePort(),
+    orders: await freePort(),
+    gateway: await freePort(),
+    admin: await freePort(),
+  };
+  const jwks = `http://127.0.0.1:${ports.users}/.well-known/jwks.json`;
+  const usersDb = await database('users');
+  const userEnv = (keyPrefix: string) => ({
+    DATABASE_URL: usersDb,
+    REDIS_URL: infra.redisUrl,
+    REDIS_KEY_PREFIX: keyPrefix,
+    MIGRATE_ON_START: 'true',
+    JWT_PRIVATE_KEY: jwtKey,
+    JWT_KEY_ID: 'e2e-key',
+    SERVICE_CLIENTS: JSON.stringify({ 'order-service': clientSecret }),
+  });
+  const redisPrefix = `e2e_${randomBytes(4).toString('hex')}`;
+
+  const services: Record<string, ServiceProcess> = {
+    'user-service': new ServiceProcess(
+      'user-service',
+      'user-service',
+      ports.users,
+      userEnv(`${redisPrefix}:users:`),
+    ),
+    'payment-service': new ServiceProcess('payment-service', 'payment-service', ports.payments, {
+      DATABASE_URL: await database('payments'),
+      AUTH_JWKS_URL: jwks,
+      MIGRATE_ON_START: 'true',
+      SANDBOX_SLOW_MS: '500',
+    }),
+    'order-service': new ServiceProcess('order-service', 'order-service', ports.orders, {
+      DATABASE_URL: await database('orders'),
+      AUTH_JWKS_URL: jwks,
+      MIGRATE_ON_START: 'true',
+      USER_SERVICE_URL: `http://127.0.0.1:${ports.users}`,
+      PAYMENT_SERVICE_URL: `http://127.0.0.1:${ports.payments}`,
+      SERVICE_CLIENT_SECRET: clientSecret,
+      PAYMENT_TIMEOUT_MS: '2000',
+      BREAKER_MIN_RPS: '0.2',
+      BREAKER_HALF_OPEN_AFTER_MS: '1000',
+      RECOVERY_INTERVAL_MS: '500',
+      PAYMENT_LEASE_MS: '3000',
+    }),
+    gateway: new ServiceProcess('gateway', 'gateway', ports.gateway, {
+      REDIS_URL: infra.redisUrl,
+      REDIS_KEY_PREFIX: `${redisPrefix}:gateway:`,
+      AUTH_JWKS_URL: jwks,
+      USER_SERVICE_URL: `http://127.0.0.1:${ports.users}`,
+      ORDER_SERVICE_URL: `http://127.0.0.1:${ports.orders}`,
+      PAYMENT_SERVICE_URL: `http://127.0.0.1:${ports.payments}`,
+      ADMIN_PORT: String(ports.admin),
+      ADMIN_TOKEN: adminToken,
+      ...gatewayEnv,
+    }),
+  };
+  const started: ServiceProcess[] = [];
+  const stopAll = async () => {
+    for (const service of started.reverse()) await service.stop();
+    for (const db of databases) await db.drop();
+    await infra.stop();
+  };
+  try {
+    for (const service of Object.values(services)) {
+      await service.start();
+      started.push(service);
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return {
+    gateway: `http://127.0.0.1:${ports.gateway}`,
+    admin: { url: `http://127.0.0.1:${ports.admin}`, token: adminToken },
+    services,
+    async startUserServiceV2() {
+      const v2 = new ServiceProcess('user-service-v2', 'user-service', await freePort(), {
+        ...userEnv(`${redisPrefix}:users:`),
+        SERVICE_VERSION: 'v2',
+      });
+      await v2.start();
+      started.push(v2);
+      return v2;
+    },
+    stop: stopAll,
+  };
+}
