@@ -42,17 +42,15 @@ export async function startEcho(name: string, { slowMs = 1000 } = {}) {
           })
           .end(JSON.stringify({ upstream: name, method: req.method, url: req.url, body }));
       if (req.url === '/openapi.json') {
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              openapi: '3.1.0',
-              paths: {
-                [`/${name.split('-')[0]}s/{id}`]: { get: { summary: name } },
-                '/internal': {},
-              },
-            }),
-          );
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            openapi: '3.1.0',
+            paths: {
+              [`/${name.split('-')[0]}s/{id}`]: { get: { summary: name } },
+              '/internal': {},
+            },
+          }),
+        );
       } else if (req.url?.endsWith('/slow')) setTimeout(answer, slowMs);
       else answer();
     });

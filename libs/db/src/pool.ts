@@ -12,8 +12,8 @@ export interface PoolConfig {
 
 /**
  * A bounded pg Pool: a connection wait limit, a server-side statement timeout and an idle
- * timeout are always set. Errors of idle clients (a restarted server) are passed to `onError`
- * instead of crashing the process.
+ * timeout are always set. Errors of idle and of checked-out clients (a restarted server) are
+ * passed to `onError` instead of crashing the process.
  */
 export function createPool(config: PoolConfig, onError: (err: Error) => void): pg.Pool {
   const pool = new pg.Pool({
@@ -25,6 +25,10 @@ export function createPool(config: PoolConfig, onError: (err: Error) => void): p
     statement_timeout: config.statementTimeoutMs,
   });
   pool.on('error', onError);
+  // pg listens for errors of idle clients only: a connection that dies while checked out would
+  // otherwise emit an unhandled 'error' and end the process. The pool drops it on release.
+  pool.on('acquire', (client) => client.on('error', onError));
+  pool.on('release', (_err, client) => client.removeListener('error', onError));
   return pool;
 }
 
