@@ -36,8 +36,18 @@ export function redisCheck(redis: Redis, { critical = false } = {}) {
   return { name: 'redis', critical, check: () => redis.ping() };
 }
 
-/** Closes the client, waiting for replies in flight, or drops it when it is not connected. */
+/**
+ * Closes the client, waiting for replies in flight, or drops it when it is not connected or
+ * QUIT gets no reply within the command timeout (a blocked or hung server). Never rejects.
+ */
 export async function closeRedis(redis: Redis): Promise<void> {
-  if (redis.status === 'ready') await redis.quit();
-  else redis.disconnect();
+  if (redis.status === 'ready') {
+    try {
+      await redis.quit();
+      return;
+    } catch {
+      // No reply to QUIT in time; the connection is dropped below instead of left open.
+    }
+  }
+  redis.disconnect();
 }

@@ -27,9 +27,12 @@ before(async () => {
 });
 after(async () => {
   // Clients of failed tests are closed here too, so nothing keeps the process alive.
-  for (const client of clients) await closeRedis(client);
-  await closeRedis(raw);
-  await infra.stop();
+  try {
+    for (const client of clients) await closeRedis(client);
+    await closeRedis(raw);
+  } finally {
+    await infra.stop();
+  }
 });
 
 function open(
@@ -117,14 +120,17 @@ describe('createRedis', () => {
 
 describe('createRedis when the server goes away', () => {
   let own: Infrastructure;
+  let stopped = false;
+  const stopOwn = async () => {
+    if (!stopped) await own.stop();
+    stopped = true;
+  };
   before(async () => {
     // A Redis of this suite's own, so it can be stopped; DATABASE_URL is set only so that no
     // PostgreSQL is started (nothing here talks to it).
     own = await resolveInfrastructure({ env: { DATABASE_URL: 'postgres://127.0.0.1:1/unused' } });
   });
-  after(async () => {
-    await own.stop();
-  });
+  after(stopOwn);
 
   it('rejects commands at once and its readiness check rejects', async () => {
     const errors: Error[] = [];
@@ -132,7 +138,7 @@ describe('createRedis when the server goes away', () => {
     await once(redis, 'ready');
     const check = redisCheck(redis);
 
-    await own.stop();
+    await stopOwn();
     await until('the client to notice', () => redis.status !== 'ready');
 
     await assert.rejects(redis.get('anything'), NOT_QUEUED);
@@ -172,11 +178,26 @@ describe('closeRedis', () => {
     await closeRedis(redis);
 
     assert.equal(await inFlight, 'OK');
-    assert.equal(redis.status, 'end');
     assert.equal(await raw.get(`${infra.redisKeyPrefix}written-before-close`), 'yes');
+    await until('the client to end', () => redis.status === 'end');
     await waitFor('the server to drop the connection', async () => {
       assert.equal(await raw.client('LIST', 'ID', String(id)), '');
     });
+  });
+
+  it('drops a connected client whose QUIT gets no reply in time, without rejecting', async () => {
+    const redis = await connected({ commandTimeoutMs: 100 });
+    const id = await redis.client('ID');
+    // The server answers nothing on this connection while BLPOP blocks, QUIT included.
+    const blocked = redis.blpop('empty-list', 2).catch(() => undefined);
+
+    await closeRedis(redis);
+
+    await until('the client to end', () => redis.status === 'end');
+    await waitFor('the server to drop the connection', async () => {
+      assert.equal(await raw.client('LIST', 'ID', String(id)), '');
+    });
+    await blocked;
   });
 
   it('drops a client that is not connected and stops its reconnect attempts', async () => {

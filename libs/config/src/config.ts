@@ -29,8 +29,8 @@ export type ConfigSchema = z.ZodObject<z.ZodRawShape>;
 export type Config<S extends ConfigSchema> = Readonly<z.infer<S>>;
 
 /**
- * Validates `env` against `schema` and returns the typed, frozen result. Empty strings count as
- * unset, so `FOO=` falls back to the default. Throws {@link ConfigError} with every bad key.
+ * Validates `env` against `schema` and returns the typed, frozen result. Empty and blank values
+ * count as unset, so `FOO=` falls back to the default. Throws {@link ConfigError} with every bad key.
  */
 export function loadConfig<S extends ConfigSchema>(
   serviceName: string,
@@ -40,7 +40,8 @@ export function loadConfig<S extends ConfigSchema>(
   const input: Record<string, string> = {};
   for (const key of Object.keys(schema.shape)) {
     const value = env[key];
-    if (value !== undefined && value !== '') input[key] = value;
+    // Blank counts as unset: `PORT= ` would otherwise coerce to 0, a random port.
+    if (value !== undefined && value.trim() !== '') input[key] = value;
   }
   const result = schema.safeParse(input);
   if (!result.success) {

@@ -12,7 +12,10 @@ export const field = {
     { min = 0, max = Number.MAX_SAFE_INTEGER } = {},
   ) => z.coerce.number().int().min(min).max(max).default(defaultValue).describe(description),
   boolean: (defaultValue: boolean, description: string) =>
-    z.stringbool().default(defaultValue).describe(description),
+    z
+      .stringbool({ truthy: ['true'], falsy: ['false'], case: 'sensitive' })
+      .default(defaultValue)
+      .describe(description),
   url: (description: string, protocols: readonly string[]) =>
     z.url({ protocol: new RegExp(`^(${protocols.join('|')})$`) }).describe(description),
   logLevel: () =>

@@ -117,14 +117,17 @@ describe('createPool', () => {
 
 describe('createPool when the server goes away', () => {
   let own: Infrastructure;
+  let stopped = false;
+  const stopOwn = async () => {
+    if (!stopped) await own.stop();
+    stopped = true;
+  };
   before(async () => {
     // A PostgreSQL of this suite's own, so it can be stopped; REDIS_URL is set only so that no
     // Redis is started (nothing here talks to it).
     own = await resolveInfrastructure({ env: { REDIS_URL: 'redis://127.0.0.1:1' } });
   });
-  after(async () => {
-    await own.stop();
-  });
+  after(stopOwn);
 
   it('passes errors of idle clients to onError and its readiness check rejects', async () => {
     const errors: Error[] = [];
@@ -134,7 +137,7 @@ describe('createPool when the server goes away', () => {
     await check.check();
     assert.equal(pool.idleCount, 1, 'an idle client is connected');
 
-    await own.stop();
+    await stopOwn();
 
     await waitFor(
       'onError to be called',

@@ -1,112 +1,279 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate } from 'node:timers/promises';
 import { createLogger } from '@flotilla/logging';
-import { createHealth, installGracefulShutdown, type Closer } from './index.ts';
+import express from 'express';
+import { createHealth, installGracefulShutdown, type Closer, type Health } from './index.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
 
-async function serverWithSlowRoute(): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    if (req.url === '/slow') void sleep(300).then(() => res.end('done'));
-    else res.end('fast');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+/** A promise with its resolve function, to let a test decide when something happens. */
+function deferred<T = void>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
 }
 
+/**
+ * A real server on port 0 with the health routes, a `/slow` route that answers when the test
+ * says so, and a `/hang` route that never answers. Keep-alive is long, so only the shutdown's
+ * own sweep can close idle connections in time.
+ */
+async function startServer(health: Health, events: string[] = []) {
+  const slowEntered = deferred();
+  const slowRelease = deferred();
+  const hangEntered = deferred();
+  const app = express();
+  app.use(health.router);
+  app.get('/slow', async (_req, res) => {
+    res.once('finish', () => events.push('slow request finished'));
+    slowEntered.resolve();
+    await slowRelease.promise;
+    res.send('done');
+  });
+  app.get('/hang', () => hangEntered.resolve());
+  const server: Server = createServer(app);
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    server,
+    url,
+    slowEntered: slowEntered.promise,
+    releaseSlow: slowRelease.resolve,
+    hangEntered: hangEntered.promise,
+  };
+}
+
+const recordingCloser = (name: string, events: string[]): Closer => ({
+  name,
+  close: () => void events.push(`close ${name}`),
+});
+
 describe('installGracefulShutdown', () => {
-  it('turns unready, lets in-flight requests finish, closes resources in reverse order, exits 0', async () => {
-    const { server, url } = await serverWithSlowRoute();
-    const health = createHealth({ checks: [] });
+  it('drains, lets an in-flight request finish, closes resources in reverse order, then exits 0', async () => {
     const events: string[] = [];
-    const resource = (name: string): Closer => ({
-      name,
-      close: () => void events.push(`close ${name}`),
-    });
-    let exitCode: number | undefined;
+    const health = createHealth({ checks: [] });
+    const { server, url, slowEntered, releaseSlow } = await startServer(health, events);
+    const drainDelay = deferred();
+    const exited = deferred<number>();
     const shutdown = installGracefulShutdown({
       server,
       health,
       logger,
-      resources: [resource('postgres'), resource('redis')],
-      drainDelayMs: 50,
-      timeoutMs: 5000,
+      resources: ['postgres', 'redis', 'tracer'].map((name) => recordingCloser(name, events)),
+      drainDelayMs: 5000,
+      timeoutMs: 3000,
       signals: [],
+      sleep: (ms) => {
+        events.push(`drain delay ${ms}`);
+        return drainDelay.promise;
+      },
       exit: (code) => {
-        exitCode = code;
+        events.push(`exit ${code}`);
+        exited.resolve(code);
       },
     });
-
     const inFlight = fetch(`${url}/slow`);
-    await sleep(20);
-    const done = shutdown('test');
-    assert.equal(health.draining, true, 'unready at once');
+    await slowEntered;
+
+    const done = shutdown('SIGTERM');
+
+    assert.equal(health.draining, true, 'unready before the drain delay');
+    const duringDrain = await fetch(`${url}/ready`);
+    assert.equal(duringDrain.status, 503);
+    assert.equal(((await duringDrain.json()) as { status: string }).status, 'draining');
+    assert.equal(server.listening, true, 'still accepting during the drain delay');
+
+    drainDelay.resolve();
+    while (server.listening) await setImmediate();
+    assert.deepEqual(events, ['drain delay 5000'], 'nothing closed while a request runs');
+    releaseSlow();
     const res = await inFlight;
     assert.equal(res.status, 200);
     assert.equal(await res.text(), 'done');
+
+    assert.equal(await exited.promise, 0);
     await done;
-    assert.deepEqual(events, ['close redis', 'close postgres']);
-    assert.equal(exitCode, 0);
     assert.equal(server.listening, false);
+    assert.deepEqual(events, [
+      'drain delay 5000',
+      'slow request finished',
+      'close tracer',
+      'close redis',
+      'close postgres',
+      'exit 0',
+    ]);
   });
 
-  it('exits 1 when a resource fails to close, after closing the others', async () => {
-    const { server } = await serverWithSlowRoute();
-    const closed: string[] = [];
-    let exitCode: number | undefined;
+  it('stops accepting connections once the drain delay is over', async () => {
+    const health = createHealth({ checks: [] });
+    const { server, url } = await startServer(health);
+    const exited = deferred<number>();
+
     await installGracefulShutdown({
       server,
-      health: createHealth({ checks: [] }),
+      health,
+      logger,
+      resources: [],
+      drainDelayMs: 0,
+      timeoutMs: 5000,
+      signals: [],
+      sleep: () => Promise.resolve(),
+      exit: exited.resolve,
+    })('SIGTERM');
+
+    assert.equal(await exited.promise, 0);
+    await assert.rejects(fetch(`${url}/health`));
+  });
+
+  it('exits 1 when a resource fails to close, after trying the others', async () => {
+    const events: string[] = [];
+    const health = createHealth({ checks: [] });
+    const { server } = await startServer(health);
+    const exited = deferred<number>();
+
+    await installGracefulShutdown({
+      server,
+      health,
       logger,
       resources: [
-        { name: 'a', close: () => void closed.push('a') },
-        { name: 'b', close: () => Promise.reject(new Error('stuck')) },
+        recordingCloser('postgres', events),
+        {
+          name: 'throws',
+          close: () => {
+            throw new Error('already closed');
+          },
+        },
+        recordingCloser('redis', events),
+        { name: 'rejects', close: () => Promise.reject(new Error('flush failed')) },
       ],
       drainDelayMs: 0,
       timeoutMs: 5000,
       signals: [],
-      exit: (code) => {
-        exitCode = code;
-      },
-    })('test');
-    assert.deepEqual(closed, ['a']);
-    assert.equal(exitCode, 1);
+      sleep: () => Promise.resolve(),
+      exit: exited.resolve,
+    })('SIGTERM');
+
+    assert.equal(await exited.promise, 1);
+    assert.deepEqual(events, ['close redis', 'close postgres']);
   });
 
-  it('exits 1 when shutdown hangs past the timeout', async () => {
-    const { server } = await serverWithSlowRoute();
-    const codes: number[] = [];
+  it('exits 1 when a resource hangs past timeoutMs', async () => {
+    const health = createHealth({ checks: [] });
+    const { server } = await startServer(health);
+    const exited = deferred<number>();
+
     void installGracefulShutdown({
       server,
-      health: createHealth({ checks: [] }),
+      health,
       logger,
       resources: [{ name: 'hangs', close: () => new Promise<void>(() => undefined) }],
       drainDelayMs: 0,
-      timeoutMs: 100,
+      timeoutMs: 50,
       signals: [],
-      exit: (code) => void codes.push(code),
-    })('test');
-    await sleep(250);
-    assert.deepEqual(codes, [1]);
+      sleep: () => Promise.resolve(),
+      exit: exited.resolve,
+    })('SIGTERM');
+
+    assert.equal(await exited.promise, 1);
   });
 
-  it('runs once when signalled twice', async () => {
-    const { server } = await serverWithSlowRoute();
-    let closes = 0;
+  it('exits 1 when an in-flight request outlasts timeoutMs', async () => {
+    const health = createHealth({ checks: [] });
+    const { server, url, hangEntered } = await startServer(health);
+    const hanging = fetch(`${url}/hang`).catch(() => 'aborted');
+    const exited = deferred<number>();
+    const closed: string[] = [];
+    await hangEntered;
+
+    void installGracefulShutdown({
+      server,
+      health,
+      logger,
+      resources: [recordingCloser('postgres', closed)],
+      drainDelayMs: 0,
+      timeoutMs: 50,
+      signals: [],
+      sleep: () => Promise.resolve(),
+      exit: exited.resolve,
+    })('SIGTERM');
+
+    assert.equal(await exited.promise, 1);
+    assert.deepEqual(closed, [], 'resources stay open while a request still runs');
+    server.closeAllConnections();
+    assert.equal(await hanging, 'aborted');
+  });
+
+  it('runs once when asked twice', async () => {
+    const events: string[] = [];
+    const health = createHealth({ checks: [] });
+    const { server } = await startServer(health);
     const shutdown = installGracefulShutdown({
       server,
-      health: createHealth({ checks: [] }),
+      health,
       logger,
-      resources: [{ name: 'x', close: () => void closes++ }],
+      resources: [recordingCloser('postgres', events)],
       drainDelayMs: 0,
-      timeoutMs: 1000,
+      timeoutMs: 5000,
       signals: [],
-      exit: () => undefined,
+      sleep: () => Promise.resolve(),
+      exit: (code) => void events.push(`exit ${code}`),
     });
-    await Promise.all([shutdown('one'), shutdown('two')]);
-    assert.equal(closes, 1);
+
+    const first = shutdown('SIGTERM');
+    const second = shutdown('SIGINT');
+    await Promise.all([first, second]);
+
+    assert.equal(first, second);
+    assert.deepEqual(events, ['close postgres', 'exit 0']);
+  });
+
+  it('shuts down on SIGTERM and exits 0 when no signals are given', async () => {
+    // A child process, so the real signal handlers and process.exit are installed there.
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
+        import { createServer } from 'node:http';
+        import { createLogger } from '@flotilla/logging';
+        import { createHealth, installGracefulShutdown } from './src/index.ts';
+        const server = createServer((_req, res) => res.end('ok'));
+        server.listen(0, '127.0.0.1', () => {
+          installGracefulShutdown({
+            server,
+            health: createHealth({ checks: [] }),
+            logger: createLogger({ service: 'child', level: 'silent' }),
+            resources: [{ name: 'db', close: () => void process.stdout.write('closed db\\n') }],
+            drainDelayMs: 0,
+            timeoutMs: 5000,
+          });
+          process.stdout.write('listening\\n');
+        });
+        `,
+      ],
+      { cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let stdout = '';
+    const listening = deferred();
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.includes('listening\n')) listening.resolve();
+    });
+    const exit = once(child, 'exit');
+    await listening.promise;
+
+    child.kill('SIGTERM');
+    const [code, signal] = (await exit) as [number | null, NodeJS.Signals | null];
+
+    assert.equal(signal, null, 'handled, not killed by the signal');
+    assert.equal(code, 0);
+    assert.match(stdout, /closed db/);
   });
 });

@@ -16,6 +16,7 @@ export const REDACTED_PATHS = [
   'accessToken',
   'refreshToken',
   'secret',
+  'privateKey',
   '*.password',
   '*.currentPassword',
   '*.newPassword',

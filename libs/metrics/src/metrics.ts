@@ -71,6 +71,20 @@ export function createMetrics({ service, defaultMetrics = true }: MetricsOptions
   const httpMiddleware: RequestHandler = (req, res, next) => {
     const start = process.hrtime.bigint();
     inFlight.inc();
+    // The template is taken when Express matches a route, while `req.baseUrl` is still the mount
+    // path of its router: an error thrown there unwinds the routers and resets `baseUrl` before
+    // the response finishes.
+    let matched: string | undefined;
+    let route: unknown = req.route;
+    Object.defineProperty(req, 'route', {
+      configurable: true,
+      enumerable: true,
+      get: () => route,
+      set(value: unknown) {
+        route = value;
+        matched = templateOf(req.baseUrl, value);
+      },
+    });
     let done = false;
     const finish = () => {
       if (done) return;
@@ -78,7 +92,7 @@ export function createMetrics({ service, defaultMetrics = true }: MetricsOptions
       inFlight.dec();
       const labels = {
         method: req.method,
-        route: routeTemplate(req, res.statusCode),
+        route: matched ?? routeTemplate(req, res.statusCode),
         status_code: String(res.statusCode),
       };
       requests.inc(labels);
@@ -130,14 +144,17 @@ export function createMetrics({ service, defaultMetrics = true }: MetricsOptions
  * route matched are labelled `unmatched`, so scanners hitting random URLs add one series, not many.
  */
 export function routeTemplate(req: Request, statusCode: number): string {
-  const route: unknown = req.route;
+  return templateOf(req.baseUrl, req.route) ?? (statusCode === 404 ? 'unmatched' : 'unrouted');
+}
+
+function templateOf(baseUrl: string, route: unknown): string | undefined {
   if (
     typeof route === 'object' &&
     route !== null &&
     'path' in route &&
     typeof route.path === 'string'
   ) {
-    return `${req.baseUrl}${route.path}` || '/';
+    return `${baseUrl}${route.path}` || '/';
   }
-  return statusCode === 404 ? 'unmatched' : 'unrouted';
+  return undefined;
 }

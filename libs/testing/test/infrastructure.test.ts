@@ -1,178 +1,179 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { describe, it } from 'node:test';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import {
-  createTestDatabase,
-  ensureDatabase,
-  freePort,
-  resolveInfrastructure,
-  startTestInfrastructure,
-  waitFor,
-} from '../src/index.ts';
+import { resolveInfrastructure, type Infrastructure } from '../src/index.ts';
 
-const flotillaTempDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('flotilla-'));
-
-async function query(url: string, sql: string) {
+async function query<R extends pg.QueryResultRow>(url: string, sql: string): Promise<R[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return await client.query(sql);
+    return (await client.query<R>(sql)).rows;
   } finally {
     await client.end();
   }
 }
 
-async function ping(url: string) {
+/** A Redis command on a one-off connection that does not retry, so a dead server fails at once. */
+async function redisCommand(url: string, command: string, ...args: string[]): Promise<unknown> {
   const redis = new Redis(url, {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
-  redis.on('error', () => undefined);
+  redis.on('error', () => undefined); // failures surface through connect() below
   try {
     await redis.connect();
-    return await redis.ping();
+    return await redis.call(command, ...args);
   } finally {
     redis.disconnect();
   }
 }
 
-describe('resolveInfrastructure', () => {
-  it('starts private servers from local binaries and removes them and their temp dirs on stop', async () => {
-    const before = new Set(flotillaTempDirs());
-    const infra = await resolveInfrastructure({ env: { FLOTILLA_INFRA: 'local' } });
-    assert.deepEqual(infra.sources, { postgres: 'local', redis: 'local' });
-    const created = flotillaTempDirs().filter((d) => !before.has(d));
-    assert.equal(created.length, 2, 'one temp dir per server');
+/** Resolves with the error code of a TCP connect to the URL's host and port. */
+function connectError(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), hostname);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('connected');
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
 
-    assert.equal((await query(infra.databaseUrl, 'SELECT 1 AS one')).rows[0].one, 1);
-    assert.equal(await ping(infra.redisUrl), 'PONG');
+/** Resolves once per suite and stops in `after`, also when a test failed or stopped it early. */
+function resolvedPerSuite(env: NodeJS.ProcessEnv) {
+  const state: { infra?: Infrastructure; stopped: boolean } = { stopped: false };
+  const stop = async () => {
+    if (state.infra && !state.stopped) await state.infra.stop();
+    state.stopped = true;
+  };
+  before(async () => {
+    state.infra = await resolveInfrastructure({ env });
+  });
+  after(stop);
+  return {
+    get infra(): Infrastructure {
+      assert.ok(state.infra, 'resolved in before()');
+      return state.infra;
+    },
+    stop,
+  };
+}
+
+describe('resolveInfrastructure with DATABASE_URL and REDIS_URL set', () => {
+  // The servers the variables point at: whatever this run was given, or private ones.
+  const servers = resolvedPerSuite(process.env);
+
+  it('uses the given URLs and says they came from the environment', async () => {
+    const { databaseUrl, redisUrl } = servers.infra;
+
+    const infra = await resolveInfrastructure({
+      env: { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl },
+    });
+    await infra.stop();
+
+    assert.equal(infra.databaseUrl, databaseUrl);
+    assert.equal(infra.redisUrl, redisUrl);
+    assert.deepEqual(infra.sources, { postgres: 'env', redis: 'env' });
+  });
+
+  it('leaves the given servers running on stop()', async () => {
+    const { databaseUrl, redisUrl } = servers.infra;
+    const infra = await resolveInfrastructure({
+      env: { DATABASE_URL: databaseUrl, REDIS_URL: redisUrl },
+    });
 
     await infra.stop();
-    await assert.rejects(query(infra.databaseUrl, 'SELECT 1'));
-    await assert.rejects(ping(infra.redisUrl));
-    for (const dir of created)
-      assert.equal(existsSync(`${tmpdir()}/${dir}`), false, `${dir} removed`);
+
+    assert.deepEqual(await query(databaseUrl, 'SELECT 1 AS one'), [{ one: 1 }]);
+    assert.equal(await redisCommand(redisUrl, 'PING'), 'PONG');
   });
 
-  it('uses DATABASE_URL and REDIS_URL when set and leaves those servers alone', async () => {
-    const own = await resolveInfrastructure({ env: { FLOTILLA_INFRA: 'local' } });
+  it('starts only the server whose variable is missing, and stops only that one', async () => {
+    const { databaseUrl } = servers.infra;
+    const infra = await resolveInfrastructure({ env: { DATABASE_URL: databaseUrl } });
     try {
-      const infra = await resolveInfrastructure({
-        env: { DATABASE_URL: own.databaseUrl, REDIS_URL: own.redisUrl },
-      });
-      assert.deepEqual(infra.sources, { postgres: 'env', redis: 'env' });
-      assert.equal(infra.databaseUrl, own.databaseUrl);
-      await infra.stop();
-      assert.equal(await ping(own.redisUrl), 'PONG', 'still running');
+      assert.equal(infra.sources.postgres, 'env');
+      assert.notEqual(infra.sources.redis, 'env');
+      assert.equal(await redisCommand(infra.redisUrl, 'PING'), 'PONG');
     } finally {
-      await own.stop();
+      await infra.stop();
     }
-  });
 
-  it('refuses an unknown FLOTILLA_INFRA with a clear message', async () => {
-    await assert.rejects(
-      resolveInfrastructure({ env: { FLOTILLA_INFRA: 'cloud' } }),
-      /FLOTILLA_INFRA must be "local" or "docker"/,
-    );
+    assert.equal(await connectError(infra.redisUrl), 'ECONNREFUSED');
+    assert.deepEqual(await query(databaseUrl, 'SELECT 1 AS one'), [{ one: 1 }]);
   });
 });
 
-describe('test databases', () => {
-  it('gives each suite an isolated database and drops it', async () => {
-    const infra = await resolveInfrastructure();
-    try {
-      const a = await createTestDatabase(infra.databaseUrl);
-      const b = await createTestDatabase(infra.databaseUrl);
-      await query(a.url, 'CREATE TABLE only_in_a (id int)');
-      await assert.rejects(query(b.url, 'SELECT * FROM only_in_a'), /does not exist/);
-      await a.drop();
-      await b.drop();
-      const { rowCount } = await query(
-        infra.databaseUrl,
-        `SELECT 1 FROM pg_database WHERE datname IN ('${a.name}', '${b.name}')`,
-      );
-      assert.equal(rowCount, 0);
-    } finally {
-      await infra.stop();
-    }
+describe('resolveInfrastructure with nothing configured', () => {
+  const servers = resolvedPerSuite({});
+
+  it('starts a PostgreSQL and a Redis of its own that answer', async () => {
+    const { infra } = servers;
+
+    assert.notEqual(infra.sources.postgres, 'env');
+    assert.notEqual(infra.sources.redis, 'env');
+    assert.deepEqual(await query(infra.databaseUrl, 'SELECT 1 AS one'), [{ one: 1 }]);
+    assert.equal(await redisCommand(infra.redisUrl, 'PING'), 'PONG');
   });
 
-  it('creates a named database once and refuses unsafe names', async () => {
-    const infra = await resolveInfrastructure();
-    try {
-      const first = await ensureDatabase(infra.databaseUrl, 'flotilla_ensure_test');
-      const second = await ensureDatabase(infra.databaseUrl, 'flotilla_ensure_test');
-      assert.equal(first, second);
-      assert.equal(
-        (await query(first, 'SELECT current_database() AS db')).rows[0].db,
-        'flotilla_ensure_test',
-      );
-      await assert.rejects(
-        ensureDatabase(infra.databaseUrl, 'x"; DROP DATABASE postgres; --'),
-        /unsafe database name/,
-      );
-      await query(infra.databaseUrl, 'DROP DATABASE flotilla_ensure_test WITH (FORCE)');
-    } finally {
-      await infra.stop();
-    }
-  });
+  it('stops both servers on stop(): connections are refused afterwards', async () => {
+    const { databaseUrl, redisUrl } = servers.infra;
 
-  it("startTestInfrastructure's stop drops its database and deletes only its own keys", async () => {
-    const shared = await resolveInfrastructure();
-    const env = { DATABASE_URL: shared.databaseUrl, REDIS_URL: shared.redisUrl };
-    try {
-      const suite = await startTestInfrastructure({ env });
-      const raw = new Redis(shared.redisUrl);
-      await raw.set(`${suite.redisKeyPrefix}mine`, '1');
-      await raw.set('someone-else', '1');
-      await suite.stop();
-      assert.equal(await raw.exists(`${suite.redisKeyPrefix}mine`), 0);
-      assert.equal(await raw.exists('someone-else'), 1);
-      await raw.del('someone-else');
-      raw.disconnect();
-      await assert.rejects(query(suite.databaseUrl, 'SELECT 1'), /does not exist/);
-    } finally {
-      await shared.stop();
-    }
+    await servers.stop();
+
+    assert.equal(await connectError(databaseUrl), 'ECONNREFUSED');
+    assert.equal(await connectError(redisUrl), 'ECONNREFUSED');
   });
 });
 
-describe('freePort and waitFor', () => {
-  it('finds a port that can be bound', async () => {
-    const port = await freePort();
-    const server = createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', resolve);
-    });
-    server.close();
+describe('resolveInfrastructure with FLOTILLA_INFRA=local', () => {
+  const servers = resolvedPerSuite({ FLOTILLA_INFRA: 'local' });
+  /** The temp dirs the servers run in, as the servers themselves report them. */
+  let dirs: { postgres: string; redis: string };
+  before(async () => {
+    const { infra } = servers;
+    const [pgRow] = await query<{ dir: string }>(
+      infra.databaseUrl,
+      "SELECT current_setting('data_directory') AS dir",
+    );
+    const [, redisDir] = (await redisCommand(infra.redisUrl, 'CONFIG', 'GET', 'dir')) as string[];
+    dirs = { postgres: dirname(pgRow!.dir), redis: dirname(redisDir!) };
   });
 
-  it('retries until the probe succeeds, and reports the last error as the cause on timeout', async () => {
-    let calls = 0;
-    assert.equal(
-      await waitFor(
-        'third time',
-        () => (++calls < 3 ? Promise.reject(new Error('not yet')) : Promise.resolve('ok')),
-        { intervalMs: 5 },
-      ),
-      'ok',
-    );
+  it('runs the servers from local binaries in flotilla- temp dirs', () => {
+    assert.deepEqual(servers.infra.sources, { postgres: 'local', redis: 'local' });
+    assert.match(dirs.postgres, /flotilla-pg-[^/]+$/);
+    assert.match(dirs.redis, /flotilla-redis-[^/]+$/);
+    assert.equal(dirname(dirs.postgres), tmpdir());
+    assert.equal(dirname(dirs.redis), tmpdir());
+    assert.equal(existsSync(join(dirs.postgres, 'data', 'PG_VERSION')), true);
+  });
+
+  it('ends the server processes and removes their temp dirs on stop()', async () => {
+    const { databaseUrl, redisUrl } = servers.infra;
+
+    await servers.stop();
+
+    assert.equal(await connectError(databaseUrl), 'ECONNREFUSED');
+    assert.equal(await connectError(redisUrl), 'ECONNREFUSED');
+    assert.equal(existsSync(dirs.postgres), false, `${dirs.postgres} removed`);
+    assert.equal(existsSync(dirs.redis), false, `${dirs.redis} removed`);
+  });
+});
+
+describe('resolveInfrastructure with a bad FLOTILLA_INFRA', () => {
+  it('throws a message that names the variable, the allowed values and the bad one', async () => {
     await assert.rejects(
-      waitFor('never', () => Promise.reject(new Error('still no')), {
-        timeoutMs: 50,
-        intervalMs: 5,
-      }),
-      (err: unknown) => {
-        assert.match((err as Error).message, /never did not become ready within 50 ms/);
-        assert.match(((err as Error).cause as Error).message, /still no/);
-        return true;
-      },
+      resolveInfrastructure({ env: { FLOTILLA_INFRA: 'bogus' } }),
+      /FLOTILLA_INFRA must be "local" or "docker", got "bogus"/,
     );
   });
 });

@@ -1,12 +1,38 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { startTracing } from './tracing.ts';
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import { shutdownTracing, startTracing } from './tracing.ts';
 
-describe('startTracing without an exporter', () => {
-  it('is disabled when no endpoint and no span processors are given', () => {
+// startTracing keeps one result per process, so this scenario has a file of its own.
+describe('startTracing with no endpoint and no span processors', () => {
+  it('lets shutdownTracing resolve before anything was started', async () => {
+    await shutdownTracing();
+  });
+
+  it('is disabled, warns nothing, and records no spans', () => {
     const warnings: string[] = [];
+
     const tracing = startTracing({ serviceName: 'svc', env: {}, warn: (m) => warnings.push(m) });
+
     assert.equal(tracing.enabled, false);
     assert.deepEqual(warnings, []);
+    const span = trace.getTracer('test').startSpan('nothing');
+    assert.equal(span.isRecording(), false);
+    span.end();
+  });
+
+  it('returns the first result to later calls in the same process', () => {
+    const first = startTracing({ serviceName: 'svc', env: {} });
+    const exporter = new InMemorySpanExporter();
+
+    const later = startTracing({
+      serviceName: 'other',
+      env: {},
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+
+    assert.equal(later, first);
+    assert.equal(later.enabled, false);
   });
 });

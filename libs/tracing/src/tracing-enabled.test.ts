@@ -1,46 +1,156 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import { describe, it } from 'node:test';
+import { connect, type AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
-import { startTracing } from './tracing.ts';
+import {
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace';
+import { shutdownTracing, startTracing } from './tracing.ts';
 
+// The SDK starts before the instrumented modules load, as instrumentation.ts arranges with
+// `node --import`; express and node:http are therefore imported dynamically below.
 const exporter = new InMemorySpanExporter();
 const tracing = startTracing({
-  serviceName: 'svc',
+  serviceName: 'orders',
+  serviceVersion: '1.2.3',
   env: {},
   spanProcessors: [new SimpleSpanProcessor({ exporter })],
 });
-// Instrumented modules must load after the SDK, as instrumentation.ts arranges with --import.
 const { default: express } = await import('express');
+const http = await import('node:http');
+
+let server: ReturnType<typeof http.createServer>;
+let base: string;
+
+before(async () => {
+  const app = express();
+  app.get('/things/:id', (req, res) => {
+    res.json({ id: req.params.id });
+  });
+  for (const probe of ['/health', '/ready', '/metrics']) {
+    app.get(probe, (_req, res) => {
+      res.json({ ok: true });
+    });
+  }
+  server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  // Last: the in-memory exporter forgets its spans on shutdown.
+  await shutdownTracing();
+});
+
+const spans = () => exporter.getFinishedSpans();
+const inTrace = (traceId: string) => spans().filter((s) => s.spanContext().traceId === traceId);
+const serverSpanFor = (path: string) =>
+  spans().find((s) => s.kind === SpanKind.SERVER && s.attributes['url.path'] === path);
+const clientSpanFor = (url: string) =>
+  spans().find((s) => s.kind === SpanKind.CLIENT && s.attributes['url.full'] === url);
+
+/** Spans end when the response is done, which can be just after the caller has its reply. */
+async function eventually<T>(what: string, find: () => T | undefined): Promise<T> {
+  for (let waited = 0; waited < 5000; waited += 10) {
+    const found = find();
+    if (found !== undefined) return found;
+    await sleep(10);
+  }
+  throw new Error(
+    `${what} was not recorded; spans: ${spans()
+      .map((s) => s.name)
+      .join(', ')}`,
+  );
+}
+
+/** A GET over a raw socket: no instrumented client adds or replaces trace headers. */
+function rawGet(path: string, headers: Record<string, string>): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => {
+      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+      socket.write(
+        [`GET ${path} HTTP/1.1`, `Host: ${hostname}`, 'Connection: close', ...lines, '', ''].join(
+          '\r\n',
+        ),
+      );
+    });
+    let reply = '';
+    socket.on('data', (chunk: Buffer) => (reply += chunk.toString()));
+    socket.once('end', () => resolve(reply));
+    socket.once('error', reject);
+  });
+}
 
 describe('startTracing with span processors', () => {
-  it('traces an outgoing fetch and the request it serves as one trace, and skips probes', async () => {
-    const app = express();
-    app.get('/things/:id', (_req, res) => res.json({}));
-    app.get('/health', (_req, res) => res.json({}));
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
-      await fetch(`${base}/things/1`);
-      await fetch(`${base}/health`);
+  it('is enabled', () => {
+    assert.equal(tracing.enabled, true);
+  });
 
-      const spans = exporter.getFinishedSpans();
-      const servers = spans.filter((s) => s.kind === SpanKind.SERVER);
-      const clients = spans.filter((s) => s.kind === SpanKind.CLIENT);
-      assert.equal(tracing.enabled, true);
-      assert.equal(servers.length, 1, `server spans: ${servers.map((s) => s.name).join(', ')}`);
-      assert.equal(servers[0]?.name, 'GET /things/:id');
-      const client = clients.find(
-        (c) => c.spanContext().traceId === servers[0]?.spanContext().traceId,
+  it('records a server span named after the express route', async () => {
+    const response = await fetch(`${base}/things/1`);
+    assert.equal(response.status, 200);
+
+    const span = await eventually('the server span', () => serverSpanFor('/things/1'));
+
+    assert.equal(span.name, 'GET /things/:id');
+    assert.equal(span.attributes['http.route'], '/things/:id');
+    assert.equal(span.attributes['http.response.status_code'], 200);
+  });
+
+  it('puts the outgoing fetch and the request it served in one trace, client as parent', async () => {
+    const url = `${base}/things/2`;
+    await (await fetch(url)).json();
+
+    const client = await eventually('the fetch span', () => clientSpanFor(url));
+    const served = await eventually('the server span', () => serverSpanFor('/things/2'));
+
+    assert.equal(served.spanContext().traceId, client.spanContext().traceId);
+    assert.equal(served.parentSpanContext?.spanId, client.spanContext().spanId);
+  });
+
+  it('continues the trace of an incoming W3C traceparent header', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parentId = '00f067aa0ba902b7';
+
+    const reply = await rawGet('/things/3', { traceparent: `00-${traceId}-${parentId}-01` });
+
+    assert.match(reply, /^HTTP\/1\.1 200/);
+    const served = await eventually('the server span', () => serverSpanFor('/things/3'));
+    assert.equal(served.spanContext().traceId, traceId);
+    assert.equal(served.parentSpanContext?.spanId, parentId);
+    assert.equal(served.parentSpanContext?.isRemote, true);
+  });
+
+  it('makes no spans for /health, /ready and /metrics on the serving side', async () => {
+    const probes = ['/health', '/ready', '/metrics'];
+    for (const probe of probes) assert.equal((await fetch(`${base}${probe}`)).status, 200);
+    // A traced request after the probes: once its span is in, the probes' would be too.
+    await fetch(`${base}/things/4`);
+    await eventually('the server span after the probes', () => serverSpanFor('/things/4'));
+
+    for (const probe of probes) {
+      const client = await eventually(`the fetch span of ${probe}`, () =>
+        clientSpanFor(`${base}${probe}`),
       );
-      assert.ok(client, 'the fetch span and the server span share a trace');
-      assert.equal(servers[0]?.parentSpanContext?.spanId, client.spanContext().spanId);
-    } finally {
-      server.closeAllConnections();
-      server.close();
-      await tracing.shutdown();
+      const others = inTrace(client.spanContext().traceId).filter((s) => s !== client);
+      assert.deepEqual(
+        others.map((s: ReadableSpan) => s.name),
+        [],
+        `${probe} made spans`,
+      );
     }
+  });
+
+  it('names the service and its version on every span', async () => {
+    await fetch(`${base}/things/5`);
+    const span = await eventually('the server span', () => serverSpanFor('/things/5'));
+
+    assert.equal(span.resource.attributes['service.name'], 'orders');
+    assert.equal(span.resource.attributes['service.version'], '1.2.3');
   });
 });

@@ -81,6 +81,10 @@ export function startTracing(options: TracingOptions): Tracing {
       }),
       autoDetectResources: false,
       spanProcessors,
+      // Traces only: without these the SDK adds OTLP metric and log exporters from its defaults,
+      // which push to a collector every minute and stall shutdown while they try to flush.
+      metricReaders: [],
+      logRecordProcessors: [],
       instrumentations: [
         new HttpInstrumentation({
           ignoreIncomingRequestHook: (req) =>
