@@ -1,5 +1,5 @@
 import { createJwksVerifier, type TokenVerifier } from '@flotilla/auth';
-import { closeRedis, createRedis, redisCheck, type Redis } from '@flotilla/cache';
+import { closeRedis, createRedis, redisCheck, redisConfigOf, type Redis } from '@flotilla/cache';
 import { createHealth, type Closer, type Health } from '@flotilla/health';
 import type { Logger } from '@flotilla/logging';
 import { createMetrics, type Metrics } from '@flotilla/metrics';
@@ -22,19 +22,10 @@ export interface Dependencies {
 /** Opens Redis and the upstream pools (each service starts with one version, v1). */
 export function createDependencies(config: GatewayConfig, logger: Logger): Promise<Dependencies> {
   let lastRedisError = '';
-  const redis = createRedis(
-    {
-      url: config.REDIS_URL,
-      keyPrefix: config.REDIS_KEY_PREFIX,
-      commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
-      connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
-    },
-    (err) => {
-      if (err.message !== lastRedisError)
-        logger.warn({ err: err.message }, 'Redis connection error');
-      lastRedisError = err.message;
-    },
-  );
+  const redis = createRedis(redisConfigOf(config, config.REDIS_KEY_PREFIX), (err) => {
+    if (err.message !== lastRedisError) logger.warn({ err: err.message }, 'Redis connection error');
+    lastRedisError = err.message;
+  });
   const metrics = createMetrics({ service: SERVICE_NAME });
   metrics.observeRedis(redis);
   const upstreams = createUpstreamRegistry(

@@ -1,5 +1,5 @@
 import { createJwksVerifier, type TokenVerifier } from '@flotilla/auth';
-import { createPool, databaseCheck, type Pool } from '@flotilla/db';
+import { createPool, databaseCheck, poolConfigOf, type Pool } from '@flotilla/db';
 import { createHealth, type Closer, type Health } from '@flotilla/health';
 import { createHttpClient, type ClientResponse, type HttpClient } from '@flotilla/http-client';
 import type { Logger } from '@flotilla/logging';
@@ -27,16 +27,8 @@ export function createDependencies(
   config: OrderServiceConfig,
   logger: Logger,
 ): Promise<Dependencies> {
-  const db = createPool(
-    {
-      url: config.DATABASE_URL,
-      applicationName: SERVICE_NAME,
-      max: config.DB_POOL_MAX,
-      connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS,
-      statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-      idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
-    },
-    (err) => logger.error({ err }, 'idle PostgreSQL client failed'),
+  const db = createPool(poolConfigOf(config, SERVICE_NAME), (err) =>
+    logger.error({ err }, 'idle PostgreSQL client failed'),
   );
   const metrics = createMetrics({ service: SERVICE_NAME });
   metrics.observePool(db);

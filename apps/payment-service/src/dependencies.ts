@@ -1,5 +1,11 @@
 import { createJwksVerifier, type TokenVerifier } from '@flotilla/auth';
-import { createPool, databaseCheck, purgeExpiredIdempotencyKeys, type Pool } from '@flotilla/db';
+import {
+  createPool,
+  databaseCheck,
+  poolConfigOf,
+  purgeExpiredIdempotencyKeys,
+  type Pool,
+} from '@flotilla/db';
 import { createHealth, type Closer, type Health } from '@flotilla/health';
 import type { Logger } from '@flotilla/logging';
 import { createMetrics, type Metrics } from '@flotilla/metrics';
@@ -24,16 +30,8 @@ export function createDependencies(
   config: PaymentServiceConfig,
   logger: Logger,
 ): Promise<Dependencies> {
-  const db = createPool(
-    {
-      url: config.DATABASE_URL,
-      applicationName: SERVICE_NAME,
-      max: config.DB_POOL_MAX,
-      connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS,
-      statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-      idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
-    },
-    (err) => logger.error({ err }, 'idle PostgreSQL client failed'),
+  const db = createPool(poolConfigOf(config, SERVICE_NAME), (err) =>
+    logger.error({ err }, 'idle PostgreSQL client failed'),
   );
   const metrics = createMetrics({ service: SERVICE_NAME });
   metrics.observePool(db);

@@ -1,5 +1,5 @@
-import { closeRedis, createRedis, redisCheck, type Redis } from '@flotilla/cache';
-import { createPool, databaseCheck, type Pool } from '@flotilla/db';
+import { closeRedis, createRedis, redisCheck, redisConfigOf, type Redis } from '@flotilla/cache';
+import { createPool, databaseCheck, poolConfigOf, type Pool } from '@flotilla/db';
 import { createHealth, type Closer, type Health } from '@flotilla/health';
 import type { Logger } from '@flotilla/logging';
 import { createMetrics, type Metrics } from '@flotilla/metrics';
@@ -27,32 +27,15 @@ export async function createDependencies(
   config: UserServiceConfig,
   logger: Logger,
 ): Promise<Dependencies> {
-  const db = createPool(
-    {
-      url: config.DATABASE_URL,
-      applicationName: SERVICE_NAME,
-      max: config.DB_POOL_MAX,
-      connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS,
-      statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
-      idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
-    },
-    (err) => logger.error({ err }, 'idle PostgreSQL client failed'),
+  const db = createPool(poolConfigOf(config, SERVICE_NAME), (err) =>
+    logger.error({ err }, 'idle PostgreSQL client failed'),
   );
   let lastRedisError = '';
-  const redis = createRedis(
-    {
-      url: config.REDIS_URL,
-      keyPrefix: config.REDIS_KEY_PREFIX,
-      commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
-      connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
-    },
-    (err) => {
-      // A down Redis errors on every reconnect attempt; log each distinct error once.
-      if (err.message !== lastRedisError)
-        logger.warn({ err: err.message }, 'Redis connection error');
-      lastRedisError = err.message;
-    },
-  );
+  const redis = createRedis(redisConfigOf(config, config.REDIS_KEY_PREFIX), (err) => {
+    // A down Redis errors on every reconnect attempt; log each distinct error once.
+    if (err.message !== lastRedisError) logger.warn({ err: err.message }, 'Redis connection error');
+    lastRedisError = err.message;
+  });
   redis.on('ready', () => {
     lastRedisError = '';
     logger.info('Redis connected');

@@ -1,3 +1,4 @@
+import type { RedisConfig } from './redis.ts';
 import { field } from '@flotilla/config';
 import { z } from 'zod';
 
@@ -13,3 +14,16 @@ export const redisConfigShape = {
     min: 1,
   }),
 } as const;
+
+/** The client settings of a service's parsed Redis keys. */
+export function redisConfigOf(
+  config: { REDIS_URL: string; REDIS_COMMAND_TIMEOUT_MS: number; REDIS_CONNECT_TIMEOUT_MS: number },
+  keyPrefix: string,
+): RedisConfig {
+  return {
+    url: config.REDIS_URL,
+    keyPrefix,
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+    connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
+  };
+}

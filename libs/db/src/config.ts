@@ -1,3 +1,4 @@
+import type { PoolConfig } from './pool.ts';
 import { field } from '@flotilla/config';
 import { z } from 'zod';
 
@@ -16,3 +17,24 @@ export const databaseConfigShape = {
   DB_IDLE_TIMEOUT_MS: field.milliseconds(30_000, 'idle connections are closed after this long'),
   MIGRATE_ON_START: field.boolean(false, 'apply pending migrations before listening'),
 } as const;
+
+/** The keys of {@link databaseConfigShape} a pool needs, as parsed. */
+export interface DatabaseConfig {
+  DATABASE_URL: string;
+  DB_POOL_MAX: number;
+  DB_CONNECTION_TIMEOUT_MS: number;
+  DB_STATEMENT_TIMEOUT_MS: number;
+  DB_IDLE_TIMEOUT_MS: number;
+}
+
+/** The pool settings of a service's parsed database keys. */
+export function poolConfigOf(config: DatabaseConfig, applicationName: string): PoolConfig {
+  return {
+    url: config.DATABASE_URL,
+    applicationName,
+    max: config.DB_POOL_MAX,
+    connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+    idleTimeoutMs: config.DB_IDLE_TIMEOUT_MS,
+  };
+}

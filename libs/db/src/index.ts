@@ -1,4 +1,4 @@
-export { databaseConfigShape } from './config.ts';
+export { databaseConfigShape, poolConfigOf, type DatabaseConfig } from './config.ts';
 export { runMigrations, type MigrateOptions } from './migrate.ts';
 export {
   PG_ERROR,
