@@ -20,18 +20,27 @@ class ServiceProcess {
   readonly name: string;
   readonly app: string;
   readonly url: string;
+  /** Its admin API (fault flags; traffic weights at the gateway), behind the system's token. */
+  readonly adminUrl: string;
   private readonly port: number;
   private readonly env: Record<string, string>;
 
-  constructor(name: string, app: string, port: number, env: Record<string, string>) {
+  constructor(
+    name: string,
+    app: string,
+    ports: { port: number; adminPort: number },
+    env: Record<string, string>,
+  ) {
     this.name = name;
     this.app = app;
-    this.port = port;
-    this.env = env;
-    this.url = `http://127.0.0.1:${port}`;
+    this.port = ports.port;
+    this.env = { ...env, ADMIN_PORT: String(ports.adminPort) };
+    this.url = `http://127.0.0.1:${ports.port}`;
+    this.adminUrl = `http://127.0.0.1:${ports.adminPort}`;
   }
 
-  async start(): Promise<void> {
+  /** Starts it and waits until `probe` answers 2xx (`/health` for one meant to stay unready). */
+  async start(probe: '/ready' | '/health' = '/ready'): Promise<void> {
     const dir = `${DIST}${this.app}`;
     if (!existsSync(`${dir}/main.js`))
       throw new Error(`${dir}/main.js is missing: run nx build ${this.app} first`);
@@ -58,11 +67,11 @@ class ServiceProcess {
     this.child.stderr?.on('data', keep);
     try {
       await waitFor(
-        `${this.name} /ready`,
+        `${this.name} ${probe}`,
         async () => {
           if (this.child?.exitCode !== null) throw new Error(`${this.name} exited: ${this.output}`);
-          const res = await fetch(`${this.url}/ready`);
-          if (!res.ok) throw new Error(`/ready ${res.status}`);
+          const res = await fetch(`${this.url}${probe}`);
+          if (!res.ok) throw new Error(`${probe} ${res.status}`);
         },
         { timeoutMs: 30_000 },
       );
@@ -82,10 +91,17 @@ class ServiceProcess {
 
 export interface System {
   gateway: string;
+  /** The gateway's admin API; every service's admin API takes the same token. */
   admin: { url: string; token: string };
   services: Record<string, ServiceProcess>;
-  /** Starts another user-service (a "v2") on the same database and key, for traffic shifting. */
-  startUserServiceV2(): Promise<ServiceProcess>;
+  /**
+   * Starts another user-service (a "v2") on the same database and key, for traffic shifting;
+   * `env` adds to or overrides its environment; `probe` is what must answer before it counts as up.
+   */
+  startUserServiceV2(
+    env?: Record<string, string>,
+    probe?: '/ready' | '/health',
+  ): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -111,8 +127,8 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
     payments: await freePort(),
     orders: await freePort(),
     gateway: await freePort(),
-    admin: await freePort(),
   };
+  const withAdmin = async (port: number) => ({ port, adminPort: await freePort() });
   const jwks = `http://127.0.0.1:${ports.users}/.well-known/jwks.json`;
   const usersDb = await database('users');
   const userEnv = (keyPrefix: string) => ({
@@ -123,6 +139,7 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
     JWT_PRIVATE_KEY: jwtKey,
     JWT_KEY_ID: 'e2e-key',
     SERVICE_CLIENTS: JSON.stringify({ 'order-service': clientSecret }),
+    ADMIN_TOKEN: adminToken,
   });
   const redisPrefix = `e2e_${randomBytes(4).toString('hex')}`;
 
@@ -130,36 +147,47 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
     'user-service': new ServiceProcess(
       'user-service',
       'user-service',
-      ports.users,
+      await withAdmin(ports.users),
       userEnv(`${redisPrefix}:users:`),
     ),
-    'payment-service': new ServiceProcess('payment-service', 'payment-service', ports.payments, {
-      DATABASE_URL: await database('payments'),
-      AUTH_JWKS_URL: jwks,
-      MIGRATE_ON_START: 'true',
-      SANDBOX_SLOW_MS: '500',
-    }),
-    'order-service': new ServiceProcess('order-service', 'order-service', ports.orders, {
-      DATABASE_URL: await database('orders'),
-      AUTH_JWKS_URL: jwks,
-      MIGRATE_ON_START: 'true',
-      USER_SERVICE_URL: `http://127.0.0.1:${ports.users}`,
-      PAYMENT_SERVICE_URL: `http://127.0.0.1:${ports.payments}`,
-      SERVICE_CLIENT_SECRET: clientSecret,
-      PAYMENT_TIMEOUT_MS: '2000',
-      BREAKER_MIN_RPS: '0.2',
-      BREAKER_HALF_OPEN_AFTER_MS: '1000',
-      RECOVERY_INTERVAL_MS: '500',
-      PAYMENT_LEASE_MS: '3000',
-    }),
-    gateway: new ServiceProcess('gateway', 'gateway', ports.gateway, {
+    'payment-service': new ServiceProcess(
+      'payment-service',
+      'payment-service',
+      await withAdmin(ports.payments),
+      {
+        ADMIN_TOKEN: adminToken,
+        DATABASE_URL: await database('payments'),
+        AUTH_JWKS_URL: jwks,
+        MIGRATE_ON_START: 'true',
+        SANDBOX_SLOW_MS: '500',
+      },
+    ),
+    'order-service': new ServiceProcess(
+      'order-service',
+      'order-service',
+      await withAdmin(ports.orders),
+      {
+        ADMIN_TOKEN: adminToken,
+        DATABASE_URL: await database('orders'),
+        AUTH_JWKS_URL: jwks,
+        MIGRATE_ON_START: 'true',
+        USER_SERVICE_URL: `http://127.0.0.1:${ports.users}`,
+        PAYMENT_SERVICE_URL: `http://127.0.0.1:${ports.payments}`,
+        SERVICE_CLIENT_SECRET: clientSecret,
+        PAYMENT_TIMEOUT_MS: '2000',
+        BREAKER_MIN_RPS: '0.2',
+        BREAKER_HALF_OPEN_AFTER_MS: '1000',
+        RECOVERY_INTERVAL_MS: '500',
+        PAYMENT_LEASE_MS: '3000',
+      },
+    ),
+    gateway: new ServiceProcess('gateway', 'gateway', await withAdmin(ports.gateway), {
       REDIS_URL: infra.redisUrl,
       REDIS_KEY_PREFIX: `${redisPrefix}:gateway:`,
       AUTH_JWKS_URL: jwks,
       USER_SERVICE_URL: `http://127.0.0.1:${ports.users}`,
       ORDER_SERVICE_URL: `http://127.0.0.1:${ports.orders}`,
       PAYMENT_SERVICE_URL: `http://127.0.0.1:${ports.payments}`,
-      ADMIN_PORT: String(ports.admin),
       ADMIN_TOKEN: adminToken,
       ...gatewayEnv,
     }),
@@ -181,15 +209,21 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
   }
   return {
     gateway: `http://127.0.0.1:${ports.gateway}`,
-    admin: { url: `http://127.0.0.1:${ports.admin}`, token: adminToken },
+    admin: { url: services['gateway']?.adminUrl ?? '', token: adminToken },
     services,
-    async startUserServiceV2() {
-      const v2 = new ServiceProcess('user-service-v2', 'user-service', await freePort(), {
-        ...userEnv(`${redisPrefix}:users:`),
-        SERVICE_VERSION: 'v2',
-      });
-      await v2.start();
+    async startUserServiceV2(env = {}, probe = '/ready') {
+      const v2 = new ServiceProcess(
+        'user-service-v2',
+        'user-service',
+        await withAdmin(await freePort()),
+        {
+          ...userEnv(`${redisPrefix}:users:`),
+          SERVICE_VERSION: 'v2',
+          ...env,
+        },
+      );
       started.push(v2);
+      await v2.start(probe);
       return v2;
     },
     stop: stopAll,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gatewayClient } from '../src/client.ts';
 import { startSystem, type System } from '../src/system.ts';
 
 let system: System;
@@ -16,53 +16,7 @@ after(async () => {
   await system?.stop();
 });
 
-/** A call through the gateway, the only door a client has. */
-async function api(
-  method: string,
-  path: string,
-  {
-    token,
-    body,
-    headers = {},
-  }: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-) {
-  const res = await fetch(`${system.gateway}/api${path}`, {
-    method,
-    headers: {
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...headers,
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    headers: res.headers,
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON replies, checked by the assertions
-    body: (text ? JSON.parse(text) : undefined) as Record<string, any>,
-  };
-}
-
-async function newCustomer() {
-  const email = `e2e-${randomUUID()}@example.com`;
-  const password = 'correct horse battery staple';
-  const registered = await api('POST', '/users', {
-    body: { email, password, name: 'E2E Customer' },
-  });
-  assert.equal(registered.status, 201);
-  const login = await api('POST', '/auth/login', { body: { email, password } });
-  assert.equal(login.status, 200);
-  return { id: registered.body['id'] as string, token: login.body['accessToken'] as string };
-}
-
-const order = (cardToken = 'tok_visa') => ({
-  items: [{ sku: 'TEA-1', quantity: 3, unitPrice: 450 }],
-  currency: 'EUR',
-  cardToken,
-});
-const placeOrder = (token: string, body = order(), key: string = randomUUID()) =>
-  api('POST', '/orders', { token, body, headers: { 'idempotency-key': key } });
+const { api, newCustomer, order, placeOrder } = gatewayClient(() => system.gateway);
 
 describe('the purchase flow through the gateway', () => {
   it('register, login, order, get, list, cancel, and the refund shows in payment', async () => {

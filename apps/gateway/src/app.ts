@@ -88,6 +88,7 @@ export function createApp(deps: AppDeps): Express {
     bodyLimit: config.BODY_LIMIT,
     jsonBody: false,
     metricsMiddleware: metrics.httpMiddleware,
+    faultMiddleware: deps.faults.middleware,
     systemRouters: [deps.health.router, metrics.router],
     routes: (app) => {
       if (config.TRUST_PROXY) app.set('trust proxy', true);

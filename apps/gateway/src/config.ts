@@ -1,6 +1,7 @@
 import { authConfigShape } from '@flotilla/auth';
 import { redisConfigShape } from '@flotilla/cache';
-import { field, serviceConfigShape, type Config } from '@flotilla/config';
+import { adminConfigShape, field, serviceConfigShape, type Config } from '@flotilla/config';
+import { faultConfigShape } from '@flotilla/faults';
 import { z } from 'zod';
 
 const serviceUrl = (name: string) =>
@@ -8,6 +9,8 @@ const serviceUrl = (name: string) =>
 
 export const configSchema = z.object({
   ...serviceConfigShape(8080),
+  ...adminConfigShape(8081),
+  ...faultConfigShape,
   ...redisConfigShape,
   ...authConfigShape,
   REDIS_KEY_PREFIX: z
@@ -46,17 +49,6 @@ export const configSchema = z.object({
     false,
     'take the client IP from X-Forwarded-For (behind a load balancer)',
   ),
-  ADMIN_HOST: z
-    .string()
-    .min(1)
-    .default('127.0.0.1')
-    .describe('interface of the admin API; keep it local'),
-  ADMIN_PORT: field.port(8081, 'admin API port'),
-  ADMIN_TOKEN: z
-    .string()
-    .min(32)
-    .optional()
-    .describe('bearer token of the admin API; the admin API is off without it'),
 });
 
 export type GatewayConfig = Config<typeof configSchema>;

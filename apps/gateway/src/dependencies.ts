@@ -1,5 +1,6 @@
 import { createJwksVerifier, type TokenVerifier } from '@flotilla/auth';
 import { closeRedis, createRedis, redisCheck, redisConfigOf, type Redis } from '@flotilla/cache';
+import { createFaults, faultSettingsOf, type Faults } from '@flotilla/faults';
 import { createHealth, type Closer, type Health } from '@flotilla/health';
 import type { Logger } from '@flotilla/logging';
 import { createMetrics, type Metrics } from '@flotilla/metrics';
@@ -13,6 +14,7 @@ export interface Dependencies {
   logger: Logger;
   redis: Redis;
   health: Health;
+  faults: Faults;
   metrics: Metrics;
   verifier: TokenVerifier;
   upstreams: UpstreamRegistry;
@@ -27,6 +29,7 @@ export function createDependencies(config: GatewayConfig, logger: Logger): Promi
     lastRedisError = err.message;
   });
   const metrics = createMetrics({ service: SERVICE_NAME });
+  const faults = createFaults(faultSettingsOf(config), { logger });
   metrics.observeRedis(redis);
   const upstreams = createUpstreamRegistry(
     {
@@ -41,10 +44,11 @@ export function createDependencies(config: GatewayConfig, logger: Logger): Promi
     logger,
     redis,
     metrics,
+    faults,
     upstreams,
     // Rate limits fail open without Redis, so the gateway stays ready (degraded) when it is down.
     health: createHealth({
-      checks: [redisCheck(redis)],
+      checks: [redisCheck(redis), faults.readinessCheck],
       checkTimeoutMs: config.READINESS_CHECK_TIMEOUT_MS,
     }),
     verifier: createJwksVerifier({

@@ -14,6 +14,5 @@ export const errors = defineErrors({
     message: 'The upstream service did not answer in time.',
     expose: true,
   },
-  ADMIN_UNAUTHORIZED: { status: 401, message: 'A valid admin token is required.' },
   UNKNOWN_SERVICE: { status: 404, message: 'No such service.' },
 });

@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '@flotilla/config';
+import { createAdminApp } from '@flotilla/http';
 import { createLogger } from '@flotilla/logging';
 import {
   startTestInfrastructure,
@@ -9,7 +10,7 @@ import {
   type TestIssuer,
 } from '@flotilla/testing';
 import type { Express } from 'express';
-import { createAdminApp } from '../src/admin.ts';
+import { upstreamAdminRoutes } from '../src/admin.ts';
 import { createApp } from '../src/app.ts';
 import { configSchema } from '../src/config.ts';
 import { createDependencies, type Dependencies } from '../src/dependencies.ts';
@@ -104,7 +105,14 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ga
   const deps = await createDependencies(config, logger);
   return {
     app: createApp(deps),
-    admin: createAdminApp({ upstreams: deps.upstreams, token: ADMIN_TOKEN, logger }),
+    admin: createAdminApp({
+      token: ADMIN_TOKEN,
+      logger,
+      routes: (app) => {
+        deps.faults.adminRoutes(app);
+        upstreamAdminRoutes(app, deps);
+      },
+    }),
     deps,
     issuer,
     infra,

@@ -45,6 +45,7 @@ export function createOrderService(deps: AppDeps): {
     logger: deps.logger,
     bodyLimit: config.BODY_LIMIT,
     metricsMiddleware: metrics.httpMiddleware,
+    faultMiddleware: deps.faults.middleware,
     systemRouters: [deps.health.router, metrics.router, openApiRoutes(openApiDocument)],
     routes: (a) => a.use(ordersRoutes(orders, deps.verifier)),
   });

@@ -1,10 +1,13 @@
 import { authConfigShape } from '@flotilla/auth';
-import { field, serviceConfigShape, type Config } from '@flotilla/config';
+import { adminConfigShape, field, serviceConfigShape, type Config } from '@flotilla/config';
+import { faultConfigShape } from '@flotilla/faults';
 import { databaseConfigShape } from '@flotilla/db';
 import { z } from 'zod';
 
 export const configSchema = z.object({
   ...serviceConfigShape(3002),
+  ...adminConfigShape(3102),
+  ...faultConfigShape,
   ...databaseConfigShape,
   ...authConfigShape,
   USER_SERVICE_URL: z.url({ protocol: /^https?$/ }).describe('base URL of user-service'),

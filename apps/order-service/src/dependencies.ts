@@ -1,5 +1,6 @@
 import { createJwksVerifier, type TokenVerifier } from '@flotilla/auth';
 import { createPool, databaseCheck, poolConfigOf, type Pool } from '@flotilla/db';
+import { createFaults, faultSettingsOf, type Faults } from '@flotilla/faults';
 import { createHealth, type Closer, type Health } from '@flotilla/health';
 import { createHttpClient, type ClientResponse, type HttpClient } from '@flotilla/http-client';
 import type { Logger } from '@flotilla/logging';
@@ -14,6 +15,7 @@ export interface Dependencies {
   logger: Logger;
   db: Pool;
   health: Health;
+  faults: Faults;
   metrics: Metrics;
   verifier: TokenVerifier;
   users: HttpClient;
@@ -31,6 +33,7 @@ export function createDependencies(
     logger.error({ err }, 'idle PostgreSQL client failed'),
   );
   const metrics = createMetrics({ service: SERVICE_NAME });
+  const faults = createFaults(faultSettingsOf(config), { logger });
   metrics.observePool(db);
   const upstream = (
     name: string,
@@ -71,8 +74,9 @@ export function createDependencies(
     logger,
     db,
     metrics,
+    faults,
     health: createHealth({
-      checks: [databaseCheck(db)],
+      checks: [databaseCheck(db), faults.readinessCheck],
       checkTimeoutMs: config.READINESS_CHECK_TIMEOUT_MS,
     }),
     verifier: createJwksVerifier({

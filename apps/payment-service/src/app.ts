@@ -26,6 +26,7 @@ export function createApp(deps: AppDeps): Express {
     logger: deps.logger,
     bodyLimit: config.BODY_LIMIT,
     metricsMiddleware: metrics.httpMiddleware,
+    faultMiddleware: deps.faults.middleware,
     systemRouters: [deps.health.router, metrics.router, openApiRoutes(openApiDocument)],
     routes: (app) => app.use(paymentsRoutes(payments, deps.verifier)),
   });

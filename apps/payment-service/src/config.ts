@@ -1,10 +1,13 @@
 import { authConfigShape } from '@flotilla/auth';
-import { field, serviceConfigShape, type Config } from '@flotilla/config';
+import { adminConfigShape, field, serviceConfigShape, type Config } from '@flotilla/config';
+import { faultConfigShape } from '@flotilla/faults';
 import { databaseConfigShape } from '@flotilla/db';
 import { z } from 'zod';
 
 export const configSchema = z.object({
   ...serviceConfigShape(3003),
+  ...adminConfigShape(3103),
+  ...faultConfigShape,
   ...databaseConfigShape,
   ...authConfigShape,
   SANDBOX_SLOW_MS: field.milliseconds(3000, 'how long the sandbox processor takes for tok_slow'),

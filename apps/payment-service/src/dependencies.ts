@@ -6,6 +6,7 @@ import {
   purgeExpiredIdempotencyKeys,
   type Pool,
 } from '@flotilla/db';
+import { createFaults, faultSettingsOf, type Faults } from '@flotilla/faults';
 import { createHealth, type Closer, type Health } from '@flotilla/health';
 import type { Logger } from '@flotilla/logging';
 import { createMetrics, type Metrics } from '@flotilla/metrics';
@@ -19,6 +20,7 @@ export interface Dependencies {
   logger: Logger;
   db: Pool;
   health: Health;
+  faults: Faults;
   metrics: Metrics;
   verifier: TokenVerifier;
   processor: CardProcessor;
@@ -34,6 +36,7 @@ export function createDependencies(
     logger.error({ err }, 'idle PostgreSQL client failed'),
   );
   const metrics = createMetrics({ service: SERVICE_NAME });
+  const faults = createFaults(faultSettingsOf(config), { logger });
   metrics.observePool(db);
   const purge = setInterval(() => {
     purgeExpiredIdempotencyKeys(db).then(
@@ -48,8 +51,9 @@ export function createDependencies(
     logger,
     db,
     metrics,
+    faults,
     health: createHealth({
-      checks: [databaseCheck(db)],
+      checks: [databaseCheck(db), faults.readinessCheck],
       checkTimeoutMs: config.READINESS_CHECK_TIMEOUT_MS,
     }),
     verifier: createJwksVerifier({

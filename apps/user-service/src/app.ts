@@ -1,5 +1,6 @@
 import { createJsonCache, type Redis } from '@flotilla/cache';
 import type { Pool } from '@flotilla/db';
+import type { Faults } from '@flotilla/faults';
 import type { Health } from '@flotilla/health';
 import { createServiceApp, openApiRoutes } from '@flotilla/http';
 import type { Logger } from '@flotilla/logging';
@@ -25,6 +26,7 @@ export interface AppDeps {
   db: Pool;
   redis: Redis;
   health: Health;
+  faults: Faults;
   metrics: Metrics;
   tokens: TokenService;
   hasher: PasswordHasher;
@@ -60,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
     logger,
     bodyLimit: config.BODY_LIMIT,
     metricsMiddleware: metrics.httpMiddleware,
+    faultMiddleware: deps.faults.middleware,
     systemRouters: [
       deps.health.router,
       metrics.router,

@@ -1,10 +1,13 @@
-import { field, serviceConfigShape, type Config } from '@flotilla/config';
+import { adminConfigShape, field, serviceConfigShape, type Config } from '@flotilla/config';
+import { faultConfigShape } from '@flotilla/faults';
 import { redisConfigShape } from '@flotilla/cache';
 import { databaseConfigShape } from '@flotilla/db';
 import { z } from 'zod';
 
 export const configSchema = z.object({
   ...serviceConfigShape(3001),
+  ...adminConfigShape(3101),
+  ...faultConfigShape,
   ...databaseConfigShape,
   ...redisConfigShape,
   REDIS_KEY_PREFIX: z

@@ -1,5 +1,6 @@
 import { closeRedis, createRedis, redisCheck, redisConfigOf, type Redis } from '@flotilla/cache';
 import { createPool, databaseCheck, poolConfigOf, type Pool } from '@flotilla/db';
+import { createFaults, faultSettingsOf, type Faults } from '@flotilla/faults';
 import { createHealth, type Closer, type Health } from '@flotilla/health';
 import type { Logger } from '@flotilla/logging';
 import { createMetrics, type Metrics } from '@flotilla/metrics';
@@ -15,6 +16,7 @@ export interface Dependencies extends AppDeps {
   db: Pool;
   redis: Redis;
   health: Health;
+  faults: Faults;
   metrics: Metrics;
   resources: Closer[];
 }
@@ -42,10 +44,11 @@ export async function createDependencies(
   });
 
   const metrics = createMetrics({ service: SERVICE_NAME });
+  const faults = createFaults(faultSettingsOf(config), { logger });
   metrics.observePool(db);
   metrics.observeRedis(redis);
   const health = createHealth({
-    checks: [databaseCheck(db), redisCheck(redis)],
+    checks: [databaseCheck(db), redisCheck(redis), faults.readinessCheck],
     checkTimeoutMs: config.READINESS_CHECK_TIMEOUT_MS,
   });
 
@@ -69,6 +72,7 @@ export async function createDependencies(
     db,
     redis,
     health,
+    faults,
     metrics,
     tokens,
     hasher: createPasswordHasher({

@@ -9,4 +9,4 @@ export {
   type ConfigSchema,
 } from './config.ts';
 export { field } from './fields.ts';
-export { serviceConfigShape } from './service-shape.ts';
+export { adminConfigShape, serviceConfigShape } from './service-shape.ts';

@@ -44,3 +44,23 @@ export function serviceConfigShape(defaultPort: number) {
     ),
   } as const;
 }
+
+/**
+ * Keys of a service's admin API (fault flags; traffic weights at the gateway). It listens on its
+ * own port, on localhost by default, and is off while `ADMIN_TOKEN` is unset.
+ */
+export function adminConfigShape(defaultPort: number) {
+  return {
+    ADMIN_HOST: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .describe('interface of the admin API; keep it local'),
+    ADMIN_PORT: field.port(defaultPort, 'admin API port'),
+    ADMIN_TOKEN: z
+      .string()
+      .min(32)
+      .optional()
+      .describe('bearer token of the admin API (32+ characters); the admin API is off without it'),
+  } as const;
+}

@@ -18,6 +18,11 @@ export interface ServiceAppOptions {
   routes: (app: Express) => void;
   /** Parse JSON bodies (default). A proxy that streams bodies through turns it off. */
   jsonBody?: boolean;
+  /**
+   * Runs after the system routers and before the service's routes, so probes and metrics are
+   * never affected: the fault injection of `@flotilla/faults`.
+   */
+  faultMiddleware?: express.RequestHandler;
 }
 
 /**
@@ -35,6 +40,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.use(helmet());
   app.use(requestLogger(options.logger));
   for (const router of options.systemRouters ?? []) app.use(router);
+  if (options.faultMiddleware) app.use(options.faultMiddleware);
   if (options.jsonBody !== false) {
     app.use(express.json({ limit: options.bodyLimit, strict: true }));
     app.use((req, _res, next) => {

@@ -1,3 +1,4 @@
+export { createAdminApp, type AdminAppOptions } from './admin.ts';
 export { createServiceApp, type ServiceAppOptions } from './app.ts';
 export {
   AppError,

@@ -1,9 +1,11 @@
-import type { RequestListener } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import { runMigrations } from '@flotilla/db';
+import type { Faults } from '@flotilla/faults';
 import { installGracefulShutdown, type Closer, type Health } from '@flotilla/health';
-import { createHttpServer, listen } from '@flotilla/http';
+import { createAdminApp, createHttpServer, listen } from '@flotilla/http';
 import { createLogger, type Logger } from '@flotilla/logging';
 import { shutdownTracing } from '@flotilla/tracing';
+import type { Express } from 'express';
 
 /** The config keys {@link runService} reads (from `serviceConfigShape` and `databaseConfigShape`). */
 export interface RunnableConfig {
@@ -17,6 +19,9 @@ export interface RunnableConfig {
   SHUTDOWN_TIMEOUT_MS: number;
   DATABASE_URL?: string;
   MIGRATE_ON_START?: boolean;
+  ADMIN_HOST: string;
+  ADMIN_PORT: number;
+  ADMIN_TOKEN?: string | undefined;
 }
 
 /** What a service's dependencies must offer the runner. */
@@ -24,6 +29,8 @@ export interface RunnableDependencies {
   health: Health;
   /** Closed in reverse order on shutdown. */
   resources: Closer[];
+  /** Fault flags, changed at run time through the admin API. */
+  faults: Faults;
 }
 
 export interface RunServiceOptions<C extends RunnableConfig, D extends RunnableDependencies> {
@@ -33,16 +40,18 @@ export interface RunServiceOptions<C extends RunnableConfig, D extends RunnableD
   migrationsDir?: string;
   createDependencies(config: C, logger: Logger): Promise<D>;
   createApp(deps: NoInfer<D>): RequestListener;
+  /** The service's own admin routes, beside `/admin/faults` (the gateway's traffic weights). */
+  adminRoutes?: (app: Express, deps: NoInfer<D>) => void;
 }
 
 /**
  * What every service's `main.ts` does: log, migrate when asked, build dependencies, listen with
- * explicit timeouts, drain gracefully on SIGTERM/SIGINT (closing the tracer last). Resolves with
- * the bound port once listening.
+ * explicit timeouts, serve the admin API when `ADMIN_TOKEN` is set, drain gracefully on
+ * SIGTERM/SIGINT (closing the tracer last). Resolves with the bound ports once listening.
  */
 export async function runService<C extends RunnableConfig, D extends RunnableDependencies>(
   options: RunServiceOptions<C, D>,
-): Promise<{ port: number; logger: Logger; deps: D }> {
+): Promise<{ port: number; adminPort: number | undefined; logger: Logger; deps: D }> {
   const { name, config } = options;
   const logger = createLogger({ service: name, level: config.LOG_LEVEL });
   process.on('uncaughtException', (err) => {
@@ -63,15 +72,48 @@ export async function runService<C extends RunnableConfig, D extends RunnableDep
     keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
   });
+  const token = config.ADMIN_TOKEN;
+  const admin =
+    token === undefined
+      ? undefined
+      : createServer(
+          createAdminApp({
+            token,
+            logger,
+            routes: (app) => {
+              deps.faults.adminRoutes(app);
+              options.adminRoutes?.(app, deps);
+            },
+          }),
+        );
+  const adminCloser: Closer[] = admin
+    ? [
+        {
+          name: 'admin API',
+          close: () =>
+            new Promise<void>((done) => {
+              admin.close(() => done());
+              admin.closeAllConnections();
+            }),
+        },
+      ]
+    : [];
   installGracefulShutdown({
     server,
     health: deps.health,
     logger,
-    resources: [{ name: 'tracing', close: shutdownTracing }, ...deps.resources],
+    resources: [{ name: 'tracing', close: shutdownTracing }, ...deps.resources, ...adminCloser],
     drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
   const port = await listen(server, config.PORT, config.HOST);
   logger.info({ port, host: config.HOST, version: config.SERVICE_VERSION }, `${name} listening`);
-  return { port, logger, deps };
+  let adminPort: number | undefined;
+  if (admin) {
+    adminPort = await listen(admin, config.ADMIN_PORT, config.ADMIN_HOST);
+    logger.info({ port: adminPort, host: config.ADMIN_HOST }, 'admin API listening');
+  } else {
+    logger.info('ADMIN_TOKEN is not set: the admin API (fault flags and the like) is off');
+  }
+  return { port, adminPort, logger, deps };
 }

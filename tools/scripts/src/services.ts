@@ -3,15 +3,17 @@ export interface ServiceDefinition {
   /** Nx project name and folder under apps/. */
   readonly name: string;
   readonly port: number;
+  /** Its admin API (fault flags; traffic weights at the gateway), on 127.0.0.1. */
+  readonly adminPort: number;
   /** Database created for it on the shared PostgreSQL server, if it has one. */
   readonly database?: string;
 }
 
 export const SERVICES: readonly ServiceDefinition[] = [
-  { name: 'user-service', port: 3001, database: 'flotilla_users' },
-  { name: 'payment-service', port: 3003, database: 'flotilla_payments' },
-  { name: 'order-service', port: 3002, database: 'flotilla_orders' },
-  { name: 'gateway', port: 8080 },
+  { name: 'user-service', port: 3001, adminPort: 3101, database: 'flotilla_users' },
+  { name: 'payment-service', port: 3003, adminPort: 3103, database: 'flotilla_payments' },
+  { name: 'order-service', port: 3002, adminPort: 3102, database: 'flotilla_orders' },
+  { name: 'gateway', port: 8080, adminPort: 8081 },
 ];
 
 /** Local URL of a service. */
@@ -28,13 +30,16 @@ export function wiring(secrets: {
   adminToken: string;
 }): Record<string, Record<string, string>> {
   const jwks = `${urlOf('user-service')}/.well-known/jwks.json`;
+  const admin = { ADMIN_TOKEN: secrets.adminToken };
   return {
     'user-service': {
+      ...admin,
       JWT_PRIVATE_KEY: secrets.jwtPrivateKey,
       SERVICE_CLIENTS: JSON.stringify({ 'order-service': secrets.orderServiceSecret }),
     },
-    'payment-service': { AUTH_JWKS_URL: jwks },
+    'payment-service': { ...admin, AUTH_JWKS_URL: jwks },
     'order-service': {
+      ...admin,
       AUTH_JWKS_URL: jwks,
       USER_SERVICE_URL: urlOf('user-service'),
       PAYMENT_SERVICE_URL: urlOf('payment-service'),
@@ -45,7 +50,7 @@ export function wiring(secrets: {
       USER_SERVICE_URL: urlOf('user-service'),
       ORDER_SERVICE_URL: urlOf('order-service'),
       PAYMENT_SERVICE_URL: urlOf('payment-service'),
-      ADMIN_TOKEN: secrets.adminToken,
+      ...admin,
     },
   };
 }

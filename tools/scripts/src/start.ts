@@ -120,16 +120,17 @@ try {
   say('\nFlotilla is up:');
   for (const service of selected) {
     const base = `http://localhost:${service.port}`;
-    say(`  ${service.name.padEnd(16)} ${base}   (/health /ready /metrics)`);
+    say(
+      `  ${service.name.padEnd(16)} ${base}   (/health /ready /metrics)  admin http://127.0.0.1:${service.adminPort}/admin/faults`,
+    );
   }
   if (selected.some((s) => s.name === 'gateway')) {
     say(
       '\n  API:        http://localhost:8080/api  (OpenAPI: http://localhost:8080/api/openapi.json)',
     );
-    say(
-      `  Admin API:  http://127.0.0.1:8081/admin/upstreams  (Authorization: Bearer ${adminToken})`,
-    );
+    say('  Traffic:    http://127.0.0.1:8081/admin/upstreams');
   }
+  say(`  Admin token (every admin API): ${adminToken}`);
   say('\nPress Ctrl-C to stop.');
 } catch (err) {
   process.stderr.write(`\nfailed to start: ${(err as Error).message}\n`);

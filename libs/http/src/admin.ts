@@ -1,0 +1,43 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { createServiceApp } from './app.ts';
+import { defineErrors } from './errors.ts';
+
+const adminErrors = defineErrors({
+  ADMIN_UNAUTHORIZED: { status: 401, message: 'A valid admin token is required.' },
+});
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+export interface AdminAppOptions {
+  /** Bearer token every `/admin` request must carry; compared in constant time. */
+  token: string;
+  logger: Logger;
+  /** Adds the admin routes, all under `/admin`. */
+  routes: (app: Express) => void;
+}
+
+/**
+ * The app of a service's admin API: the kit's middleware, a bearer-token guard on `/admin`, then
+ * the given routes. Serve it on its own port bound to localhost (`ADMIN_HOST`/`ADMIN_PORT`), never
+ * on the public one.
+ */
+export function createAdminApp({ token, logger, routes }: AdminAppOptions): Express {
+  const expected = digest(token);
+  return createServiceApp({
+    logger,
+    bodyLimit: '16kb',
+    routes: (app) => {
+      app.use('/admin', (req, _res, next) => {
+        const given = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1] ?? '';
+        if (!timingSafeEqual(digest(given), expected))
+          throw adminErrors.create('ADMIN_UNAUTHORIZED', {
+            headers: { 'WWW-Authenticate': 'Bearer' },
+          });
+        next();
+      });
+      routes(app);
+    },
+  });
+}
