@@ -1,4 +1,12 @@
 import { register } from 'node:module';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  CompositePropagator,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
@@ -6,8 +14,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { z } from 'zod';
 
@@ -74,17 +81,25 @@ export function startTracing(options: TracingOptions): Tracing {
   try {
     // ESM modules are instrumented through import-in-the-middle's loader hook.
     register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
-    const sdk = new NodeSDK({
+    // The pieces of the OpenTelemetry Node SDK that traces need, wired by hand: sdk-node would
+    // also pull in every metric, log, gRPC and Zipkin exporter, which the images do not ship.
+    const contextManager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(contextManager);
+    propagation.setGlobalPropagator(
+      new CompositePropagator({
+        propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
+      }),
+    );
+    const provider = new TracerProvider({
       resource: resourceFromAttributes({
         [ATTR_SERVICE_NAME]: options.serviceName,
         ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
       }),
-      autoDetectResources: false,
       spanProcessors,
-      // Traces only: without these the SDK adds OTLP metric and log exporters from its defaults,
-      // which push to a collector every minute and stall shutdown while they try to flush.
-      metricReaders: [],
-      logRecordProcessors: [],
+    });
+    trace.setGlobalTracerProvider(provider);
+    const unregister = registerInstrumentations({
+      tracerProvider: provider,
       instrumentations: [
         new HttpInstrumentation({
           ignoreIncomingRequestHook: (req) =>
@@ -96,8 +111,12 @@ export function startTracing(options: TracingOptions): Tracing {
         new UndiciInstrumentation(),
       ],
     });
-    sdk.start();
-    return (active = { enabled: true, shutdown: () => sdk.shutdown() });
+    const shutdown = async () => {
+      unregister();
+      await provider.shutdown();
+      contextManager.disable();
+    };
+    return (active = { enabled: true, shutdown });
   } catch (err) {
     warn(`tracing disabled: the SDK failed to start: ${(err as Error).message}`);
     return (active = noopTracing);
