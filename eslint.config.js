@@ -46,6 +46,11 @@ export default tseslint.config(
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
+            // Checks of docker/, deploy/ and helm/ read the apps' config schemas for parity.
+            {
+              sourceTag: 'type:ops',
+              onlyDependOnLibsWithTags: ['type:lib', 'type:tool', 'type:app'],
+            },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:user', onlyDependOnLibsWithTags: ['scope:user', 'scope:shared'] },
             { sourceTag: 'scope:order', onlyDependOnLibsWithTags: ['scope:order', 'scope:shared'] },
@@ -61,6 +66,7 @@ export default tseslint.config(
               sourceTag: 'scope:deploy',
               onlyDependOnLibsWithTags: ['scope:deploy', 'scope:shared'],
             },
+            { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['*'] },
           ],
         },
       ],

@@ -1,12 +1,15 @@
 // Builds an app into dist/<app dir>: its entry points bundled with the workspace libs (ESM, one
 // shared chunk so module state such as the tracer is not duplicated), third-party packages left
 // external, migrations copied, and a package.json listing exactly the packages the bundle imports
-// at the versions installed here, so `npm install --omit=dev` in that folder gives a runnable app.
+// at the versions installed here, and that package's lockfile pruned from the workspace's by Nx, so
+// `npm ci --omit=dev` in that folder installs exactly the tested versions and gives a runnable app.
 //   node tools/scripts/src/build-app.ts apps/user-service
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createProjectGraphAsync } from '@nx/devkit';
+import { generatePrunedDeployOutput } from '@nx/js';
 import { build, type Plugin } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -86,25 +89,24 @@ const appManifest = JSON.parse(await readFile(join(appDir, 'package.json'), 'utf
   name: string;
   version: string;
 };
-await writeFile(
-  join(outDir, 'package.json'),
-  `${JSON.stringify(
-    {
-      name: appManifest.name,
-      version: appManifest.version,
-      private: true,
-      type: 'module',
-      engines: rootManifest.engines,
-      scripts: {
-        start: 'node --enable-source-maps --import ./instrumentation.js main.js',
-        migrate: 'node migrate.js',
-      },
-      dependencies,
-    },
-    null,
-    2,
-  )}\n`,
-);
+const manifest = {
+  name: appManifest.name,
+  version: appManifest.version,
+  private: true,
+  type: 'module',
+  engines: rootManifest.engines,
+  scripts: {
+    start: 'node --enable-source-maps --import ./instrumentation.js main.js',
+    migrate: 'node migrate.js',
+  },
+  dependencies,
+};
+generatePrunedDeployOutput(manifest, await createProjectGraphAsync(), projectRoot, {
+  outputDirectory: outDir,
+  packageManager: 'npm',
+  workspaceRoot: ROOT,
+});
+await writeFile(join(outDir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 process.stdout.write(
   `built ${projectRoot} -> ${resolve(outDir)} (${Object.keys(dependencies).length} runtime dependencies)\n`,
 );

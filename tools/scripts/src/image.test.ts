@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { dockerBuildArgs, imageRef, imageTag, type ImageBuild } from './image.ts';
+
+const REVISION = '0123456789abcdef0123456789abcdef01234567';
+const build: ImageBuild = {
+  app: 'order-service',
+  port: 3002,
+  revision: REVISION,
+  dirty: false,
+  registry: 'ghcr.io/acme/',
+  source: 'https://git.example.com/acme/flotilla',
+};
+
+describe('image tags', () => {
+  it('tags an image with the short commit id', () => {
+    assert.equal(imageTag(build), '0123456789ab');
+    assert.equal(imageRef(build), 'ghcr.io/acme/order-service:0123456789ab');
+  });
+
+  it('marks an image built from uncommitted changes as dirty', () => {
+    assert.equal(imageTag({ ...build, dirty: true }), '0123456789ab-dirty');
+  });
+
+  it('refuses anything that is not a full commit id', () => {
+    assert.throws(() => imageTag({ revision: 'latest', dirty: false }), /not a commit id/);
+  });
+
+  it('passes the app, port, version, revision and source to docker/Dockerfile', () => {
+    const args = dockerBuildArgs(build);
+    const buildArgs = args.filter((_, i) => args[i - 1] === '--build-arg');
+    assert.deepEqual(buildArgs, [
+      'APP=order-service',
+      'PORT=3002',
+      'VERSION=0123456789ab',
+      `REVISION=${REVISION}`,
+      'SOURCE=https://git.example.com/acme/flotilla',
+    ]);
+    assert.deepEqual(args.slice(0, 5), [
+      'build',
+      '--file',
+      'docker/Dockerfile',
+      '--target',
+      'runtime',
+    ]);
+    assert.equal(args.at(-1), '.');
+  });
+});
+
+describe('docker-build.ts', () => {
+  const script = fileURLToPath(new URL('./docker-build.ts', import.meta.url));
+  const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+  it('prints the build command for an app, tagged with the checked-out commit, with --dry-run', () => {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const out = execFileSync(process.execPath, [script, 'payment-service', '--dry-run'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, IMAGE_REGISTRY: 'registry.test/flotilla' },
+    });
+    assert.match(out, /^docker build --file docker\/Dockerfile /);
+    assert.match(
+      out,
+      new RegExp(`--tag registry\\.test/flotilla/payment-service:${head.slice(0, 12)}`),
+    );
+    assert.match(out, /--build-arg PORT=3003/);
+  });
+
+  it('exits 2 with the list of apps when the app is unknown', () => {
+    const result = spawnSync(process.execPath, [script, 'billing-service', '--dry-run'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /unknown app "billing-service"; one of: user-service/);
+  });
+});

@@ -1,0 +1,51 @@
+/** What an app's image is called and how `docker build` makes it. */
+export interface ImageBuild {
+  app: string;
+  port: number;
+  /** Full commit id of the sources. */
+  revision: string;
+  /** The working tree has changes that are not committed. */
+  dirty: boolean;
+  /** Image name prefix, e.g. `ghcr.io/acme` or `flotilla`. */
+  registry: string;
+  source: string;
+}
+
+/**
+ * The image tag: the short commit id, with `-dirty` when the sources are not exactly that commit,
+ * so a tag always names what is in the image and never moves.
+ */
+export function imageTag({ revision, dirty }: Pick<ImageBuild, 'revision' | 'dirty'>): string {
+  if (!/^[0-9a-f]{40}$/.test(revision)) throw new Error(`not a commit id: ${revision}`);
+  return `${revision.slice(0, 12)}${dirty ? '-dirty' : ''}`;
+}
+
+/** The full image reference, `<registry>/<app>:<tag>`. */
+export function imageRef(build: ImageBuild): string {
+  return `${build.registry.replace(/\/+$/, '')}/${build.app}:${imageTag(build)}`;
+}
+
+/** The `docker build` arguments for an app, run from the repository root. */
+export function dockerBuildArgs(build: ImageBuild): string[] {
+  const tag = imageTag(build);
+  return [
+    'build',
+    '--file',
+    'docker/Dockerfile',
+    '--target',
+    'runtime',
+    '--build-arg',
+    `APP=${build.app}`,
+    '--build-arg',
+    `PORT=${build.port}`,
+    '--build-arg',
+    `VERSION=${tag}`,
+    '--build-arg',
+    `REVISION=${build.revision}`,
+    '--build-arg',
+    `SOURCE=${build.source}`,
+    '--tag',
+    imageRef(build),
+    '.',
+  ];
+}
