@@ -1,0 +1,11 @@
+export {
+  SLO,
+  gatewayP99Latency,
+  gatewayRequestRate,
+  gatewaySuccessRate,
+  serviceP99Latency,
+  serviceRequestRate,
+  serviceSuccessRate,
+  type Selection,
+  type Window,
+} from './queries.ts';
