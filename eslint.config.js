@@ -4,6 +4,39 @@ import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+/** Nx module boundaries: what each kind (type:*) and area (scope:*) of project may import. */
+const moduleBoundaries = {
+  enforceBuildableLibDependency: false,
+  allow: [],
+  depConstraints: [
+    { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
+    { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
+    { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
+    { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
+    // Checks of docker/, deploy/ and helm/: they read the apps' config schemas and run the system.
+    {
+      sourceTag: 'type:ops',
+      onlyDependOnLibsWithTags: ['type:lib', 'type:tool', 'type:app', 'type:e2e'],
+    },
+    { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+    { sourceTag: 'scope:user', onlyDependOnLibsWithTags: ['scope:user', 'scope:shared'] },
+    { sourceTag: 'scope:order', onlyDependOnLibsWithTags: ['scope:order', 'scope:shared'] },
+    {
+      sourceTag: 'scope:payment',
+      onlyDependOnLibsWithTags: ['scope:payment', 'scope:shared'],
+    },
+    {
+      sourceTag: 'scope:gateway',
+      onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'],
+    },
+    {
+      sourceTag: 'scope:deploy',
+      onlyDependOnLibsWithTags: ['scope:deploy', 'scope:shared'],
+    },
+    { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['*'] },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ['**/node_modules', '**/dist', '**/coverage', '.nx'] },
   js.configs.recommended,
@@ -36,40 +69,7 @@ export default tseslint.config(
           message: 'No .only in committed tests.',
         },
       ],
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
-            // Checks of docker/, deploy/ and helm/ read the apps' config schemas for parity.
-            {
-              sourceTag: 'type:ops',
-              onlyDependOnLibsWithTags: ['type:lib', 'type:tool', 'type:app'],
-            },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:user', onlyDependOnLibsWithTags: ['scope:user', 'scope:shared'] },
-            { sourceTag: 'scope:order', onlyDependOnLibsWithTags: ['scope:order', 'scope:shared'] },
-            {
-              sourceTag: 'scope:payment',
-              onlyDependOnLibsWithTags: ['scope:payment', 'scope:shared'],
-            },
-            {
-              sourceTag: 'scope:gateway',
-              onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'],
-            },
-            {
-              sourceTag: 'scope:deploy',
-              onlyDependOnLibsWithTags: ['scope:deploy', 'scope:shared'],
-            },
-            { sourceTag: 'scope:ops', onlyDependOnLibsWithTags: ['*'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', moduleBoundaries],
     },
   },
   {
@@ -86,6 +86,25 @@ export default tseslint.config(
         {
           allowForKnownSafeCalls: [
             { from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The checks of docker/, deploy/ and helm/ compare those files with the apps' config schemas
+    // and run the system; they may import exactly those entry points of apps and e2e.
+    files: ['docker/**/*.ts', 'deploy/**/*.ts', 'helm/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          ...moduleBoundaries,
+          allow: [
+            ...['user-service', 'order-service', 'payment-service', 'gateway'].map(
+              (app) => `@flotilla/${app}/config`,
+            ),
+            '@flotilla/e2e/system',
           ],
         },
       ],

@@ -9,3 +9,4 @@ export {
   type Selection,
   type Window,
 } from './queries.ts';
+export { PromqlSyntaxError, metricNames } from './metric-names.ts';

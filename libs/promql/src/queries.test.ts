@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parser } from '@prometheus-io/lezer-promql';
 import {
+  PromqlSyntaxError,
   gatewayP99Latency,
   gatewayRequestRate,
   gatewaySuccessRate,
+  metricNames,
   serviceP99Latency,
   serviceRequestRate,
   serviceSuccessRate,
@@ -74,5 +76,22 @@ describe('PromQL queries', () => {
 
   it('leaves probes out of service-level queries', () => {
     assert.match(all.serviceSuccessRate, /route!~"\/health\|\/ready\|\/metrics"/);
+  });
+});
+
+describe('metricNames', () => {
+  it('lists the metrics a query selects, recording rules included', () => {
+    assert.deepEqual(
+      metricNames('sum by (a) (rate(foo_total{x="1"}[1m])) / on() bar:rec:rate1m + up').sort(),
+      ['bar:rec:rate1m', 'foo_total', 'up'],
+    );
+    assert.deepEqual(metricNames(gatewayP99Latency({ window: '1m' })), [
+      'gateway_upstream_request_duration_seconds_bucket',
+    ]);
+  });
+
+  it('has none for a constant and throws on a syntax error', () => {
+    assert.deepEqual(metricNames('0.99'), []);
+    assert.throws(() => metricNames('sum(rate(x[1m])'), PromqlSyntaxError);
   });
 });
