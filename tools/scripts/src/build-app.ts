@@ -93,7 +93,7 @@ const manifest = {
   name: appManifest.name,
   version: appManifest.version,
   private: true,
-  type: 'module',
+  type: 'module' as const,
   engines: rootManifest.engines,
   scripts: {
     start: 'node --enable-source-maps --import ./instrumentation.js main.js',
