@@ -1,5 +1,11 @@
 import { createJwksVerifier, type TokenVerifier } from '@flotilla/auth';
-import { closeRedis, createRedis, redisCheck, redisConfigOf, type Redis } from '@flotilla/cache';
+import {
+  closeRedis,
+  createLoggedRedis,
+  redisCheck,
+  redisConfigOf,
+  type Redis,
+} from '@flotilla/cache';
 import { createFaults, faultSettingsOf, type Faults } from '@flotilla/faults';
 import { createHealth, type Closer, type Health } from '@flotilla/health';
 import type { Logger } from '@flotilla/logging';
@@ -23,11 +29,7 @@ export interface Dependencies {
 
 /** Opens Redis and the upstream pools (each service starts with one version, v1). */
 export function createDependencies(config: GatewayConfig, logger: Logger): Promise<Dependencies> {
-  let lastRedisError = '';
-  const redis = createRedis(redisConfigOf(config, config.REDIS_KEY_PREFIX), (err) => {
-    if (err.message !== lastRedisError) logger.warn({ err: err.message }, 'Redis connection error');
-    lastRedisError = err.message;
-  });
+  const redis = createLoggedRedis(redisConfigOf(config, config.REDIS_KEY_PREFIX), logger);
   const metrics = createMetrics({ service: SERVICE_NAME });
   const faults = createFaults(faultSettingsOf(config), { logger });
   metrics.observeRedis(redis);

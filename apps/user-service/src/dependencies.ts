@@ -1,4 +1,10 @@
-import { closeRedis, createRedis, redisCheck, redisConfigOf, type Redis } from '@flotilla/cache';
+import {
+  closeRedis,
+  createLoggedRedis,
+  redisCheck,
+  redisConfigOf,
+  type Redis,
+} from '@flotilla/cache';
 import { createPool, databaseCheck, poolConfigOf, type Pool } from '@flotilla/db';
 import { createFaults, faultSettingsOf, type Faults } from '@flotilla/faults';
 import { createHealth, type Closer, type Health } from '@flotilla/health';
@@ -32,16 +38,7 @@ export async function createDependencies(
   const db = createPool(poolConfigOf(config, SERVICE_NAME), (err) =>
     logger.error({ err }, 'idle PostgreSQL client failed'),
   );
-  let lastRedisError = '';
-  const redis = createRedis(redisConfigOf(config, config.REDIS_KEY_PREFIX), (err) => {
-    // A down Redis errors on every reconnect attempt; log each distinct error once.
-    if (err.message !== lastRedisError) logger.warn({ err: err.message }, 'Redis connection error');
-    lastRedisError = err.message;
-  });
-  redis.on('ready', () => {
-    lastRedisError = '';
-    logger.info('Redis connected');
-  });
+  const redis = createLoggedRedis(redisConfigOf(config, config.REDIS_KEY_PREFIX), logger);
 
   const metrics = createMetrics({ service: SERVICE_NAME });
   const faults = createFaults(faultSettingsOf(config), { logger });

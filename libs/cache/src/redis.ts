@@ -31,6 +31,29 @@ export function createRedis(config: RedisConfig, onError: (err: Error) => void):
   return redis;
 }
 
+/** Where {@link createLoggedRedis} reports: a pino logger fits. */
+export interface ConnectionLog {
+  warn(details: { err: string }, message: string): void;
+  info(message: string): void;
+}
+
+/**
+ * {@link createRedis} for a service: a down Redis fails every reconnect attempt the same way, so
+ * each distinct connection error is logged once, and the recovery once.
+ */
+export function createLoggedRedis(config: RedisConfig, log: ConnectionLog): Redis {
+  let lastError = '';
+  const redis = createRedis(config, (err) => {
+    if (err.message !== lastError) log.warn({ err: err.message }, 'Redis connection error');
+    lastError = err.message;
+  });
+  redis.on('ready', () => {
+    if (lastError) log.info('Redis connected again');
+    lastError = '';
+  });
+  return redis;
+}
+
 /** A readiness check that sends `PING`. Non-critical by default: a cache outage degrades, not fails. */
 export function redisCheck(redis: Redis, { critical = false } = {}) {
   return { name: 'redis', critical, check: () => redis.ping() };

@@ -11,7 +11,13 @@ import {
   type Infrastructure,
   type TestInfrastructure,
 } from '@flotilla/testing';
-import { closeRedis, createRedis, redisCheck, type RedisConfig } from '../src/index.ts';
+import {
+  closeRedis,
+  createLoggedRedis,
+  createRedis,
+  redisCheck,
+  type RedisConfig,
+} from '../src/index.ts';
 
 /** ioredis' refusal when a command is sent while disconnected and nothing is queued. */
 const NOT_QUEUED = /enableOfflineQueue options is false/;
@@ -213,5 +219,55 @@ describe('closeRedis', () => {
     await sleep(200);
 
     assert.equal(errors.length, attemptsAtClose, 'no attempt after close');
+  });
+});
+
+describe('createLoggedRedis', () => {
+  const recorder = () => {
+    const lines: string[] = [];
+    return {
+      lines,
+      log: {
+        warn: (details: { err: string }, message: string) =>
+          lines.push(`warn ${message}: ${details.err}`),
+        info: (message: string) => lines.push(`info ${message}`),
+      },
+    };
+  };
+
+  it('logs a connection error once however often the reconnects fail', async () => {
+    const { lines, log } = recorder();
+    const redis = createLoggedRedis(
+      {
+        url: await unreachableUrl(),
+        keyPrefix: 'x:',
+        commandTimeoutMs: 100,
+        connectTimeoutMs: 100,
+        maxReconnectDelayMs: 20,
+      },
+      log,
+    );
+    clients.push(redis);
+    let errors = 0;
+    redis.on('error', () => (errors += 1));
+    await until('three failed attempts', () => errors >= 3);
+    assert.equal(lines.length, 1, lines.join('\n'));
+    assert.match(lines[0] ?? '', /^warn Redis connection error: .*ECONNREFUSED/);
+  });
+
+  it('logs nothing for a healthy connection', async () => {
+    const { lines, log } = recorder();
+    const redis = createLoggedRedis(
+      {
+        url: infra.redisUrl,
+        keyPrefix: infra.redisKeyPrefix,
+        commandTimeoutMs: 200,
+        connectTimeoutMs: 500,
+      },
+      log,
+    );
+    clients.push(redis);
+    if (redis.status !== 'ready') await once(redis, 'ready');
+    assert.deepEqual(lines, []);
   });
 });
