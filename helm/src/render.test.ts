@@ -97,6 +97,22 @@ describe('values.schema.json rejects wrong values at helm time', () => {
     );
   });
 
+  it('an unknown environment or a missing registry in the umbrella chart', () => {
+    for (const set of ['global.environment=qa', 'global.imageRegistry=', 'gateway.enabled=maybe']) {
+      const result = helm(
+        'template',
+        'x',
+        `${HELM_DIR}flotilla`,
+        '--set',
+        'global.imageTag=3f2a9c1d7b4e',
+        '--set',
+        set,
+      );
+      assert.notEqual(result.code, 0, set);
+      assert.match(result.stderr, /schema/);
+    }
+  });
+
   it('an ingress without a host or TLS secret, an analysis threshold above 1', () => {
     assert.match(refused('gateway', 'ingress.host='), /host/);
     assert.match(refused('payment-service', 'analysis.minSuccessRate=1.5'), /minSuccessRate/);
