@@ -95,10 +95,14 @@ async function install(app: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `flotilla-${app}-`));
   await chmod(dir, 0o755);
   await cp(join(DIST, app), dir, { recursive: true });
-  await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], {
-    cwd: dir,
-    env: { ...process.env, npm_config_loglevel: 'error' },
-  });
+  await run(
+    'npm',
+    ['ci', '--omit=dev', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund'],
+    {
+      cwd: dir,
+      env: { ...process.env, npm_config_loglevel: 'error' },
+    },
+  );
   return dir;
 }
 
