@@ -124,7 +124,9 @@ before(async () => {
   report = await load(12_000);
   await settle();
   countedAfter = await gatewayCounts('order-service');
-  measuredWindow = `${Math.round((Date.now() - started) / 1000)}s`;
+  // The window reaches back past the start to the last scrape before it (no traffic in between),
+  // so the first sample in the window holds the counts the snapshot saw.
+  measuredWindow = `${Math.ceil((Date.now() - started) / 1000) + 2}s`;
 });
 
 after(async () => {
@@ -160,7 +162,7 @@ describe('Prometheus scraping the running system', () => {
       `order-service success: Prometheus ${measured.value.toFixed(4)}, gateway counters ${expected.toFixed(4)}, ` +
         `load generator ${report.successPercent?.toFixed(2)}% of ${report.requests.completed}\n`,
     );
-    assert.ok(Math.abs(measured.value - expected) < 0.02, `${measured.value} vs ${expected}`);
+    assert.ok(Math.abs(measured.value - expected) < 0.01, `${measured.value} vs ${expected}`);
     assert.ok(Math.abs(measured.value * 100 - (report.successPercent ?? 0)) < 3);
     assert.ok(measured.value < SLO.minSuccessRate, 'a canary like this must fail the analysis');
   });
