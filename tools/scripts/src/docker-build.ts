@@ -4,7 +4,7 @@
 // IMAGE_REGISTRY sets the name prefix (default `flotilla`).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { dockerBuildArgs, imageRef, type ImageBuild } from './image.ts';
+import { dockerBuildArgs, imageRef, imageRegistry, type ImageBuild } from './image.ts';
 import { SERVICES } from './services.ts';
 
 const fail = (message: string, code = 1): never => {
@@ -24,6 +24,13 @@ if (!service) {
   fail(`unknown app "${app ?? ''}"; one of: ${SERVICES.map((s) => s.name).join(', ')}`, 2);
 }
 
+let registry = '';
+try {
+  registry = imageRegistry(process.env);
+} catch (err) {
+  fail((err as Error).message, 2);
+}
+
 const git = (...args: string[]) =>
   execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
 let revision = '';
@@ -41,7 +48,7 @@ const build: ImageBuild = {
   port: service!.port,
   revision,
   dirty,
-  registry: process.env['IMAGE_REGISTRY'] ?? 'flotilla',
+  registry,
   source,
 };
 const args = dockerBuildArgs(build);

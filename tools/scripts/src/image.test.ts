@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { dockerBuildArgs, imageRef, imageTag, type ImageBuild } from './image.ts';
+import { dockerBuildArgs, imageRef, imageRegistry, imageTag, type ImageBuild } from './image.ts';
 
 const REVISION = '0123456789abcdef0123456789abcdef01234567';
 const build: ImageBuild = {
@@ -49,6 +49,21 @@ describe('image tags', () => {
   });
 });
 
+describe('imageRegistry', () => {
+  it('takes IMAGE_REGISTRY, or flotilla when it is unset or blank', () => {
+    assert.equal(imageRegistry({ IMAGE_REGISTRY: 'ghcr.io/acme' }), 'ghcr.io/acme');
+    assert.equal(imageRegistry({ IMAGE_REGISTRY: 'localhost:5000/team/' }), 'localhost:5000/team/');
+    assert.equal(imageRegistry({}), 'flotilla');
+    assert.equal(imageRegistry({ IMAGE_REGISTRY: ' ' }), 'flotilla');
+  });
+
+  it('refuses a name Docker would refuse', () => {
+    for (const bad of ['GHCR.io/Acme', 'ghcr.io/acme team', 'https://ghcr.io/acme']) {
+      assert.throws(() => imageRegistry({ IMAGE_REGISTRY: bad }), /IMAGE_REGISTRY must be/);
+    }
+  });
+});
+
 describe('docker-build.ts', () => {
   const script = fileURLToPath(new URL('./docker-build.ts', import.meta.url));
   const root = fileURLToPath(new URL('../../../', import.meta.url));
@@ -66,6 +81,16 @@ describe('docker-build.ts', () => {
       new RegExp(`--tag registry\\.test/flotilla/payment-service:${head.slice(0, 12)}`),
     );
     assert.match(out, /--build-arg PORT=3003/);
+  });
+
+  it('exits 2 on a bad IMAGE_REGISTRY, naming the variable', () => {
+    const result = spawnSync(process.execPath, [script, 'gateway', '--dry-run'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, IMAGE_REGISTRY: 'Not A Registry' },
+    });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /IMAGE_REGISTRY must be/);
   });
 
   it('exits 2 with the list of apps when the app is unknown', () => {

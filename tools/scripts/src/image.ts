@@ -49,3 +49,17 @@ export function dockerBuildArgs(build: ImageBuild): string[] {
     '.',
   ];
 }
+
+/**
+ * The image name prefix from `IMAGE_REGISTRY` (default `flotilla`): a registry host and path such
+ * as `ghcr.io/acme`, lower case, as Docker requires. Throws on anything else.
+ */
+export function imageRegistry(env: Readonly<Record<string, string | undefined>>): string {
+  const value = env['IMAGE_REGISTRY']?.trim() || 'flotilla';
+  if (!/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*\/?$/.test(value)) {
+    throw new Error(
+      `IMAGE_REGISTRY must be a lower-case registry and path such as ghcr.io/acme, got "${value}"`,
+    );
+  }
+  return value;
+}
