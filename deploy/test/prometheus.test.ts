@@ -99,11 +99,7 @@ before(async () => {
   );
 
   // order-service fails a fifth of its requests on purpose, the way a bad canary would.
-  const faults = await fetch(`${system.services['order-service']!.adminUrl}/admin/faults`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${system.admin.token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ errorRatePercent: ORDER_ERROR_PERCENT }),
-  });
+  const faults = await system.setFaults('order-service', { errorRatePercent: ORDER_ERROR_PERCENT });
   assert.equal(faults.status, 200);
   const load = (durationMs: number) =>
     runLoad({

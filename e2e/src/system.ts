@@ -98,6 +98,11 @@ export interface System {
    * Starts another user-service (a "v2") on the same database and key, for traffic shifting;
    * `env` adds to or overrides its environment; `probe` is what must answer before it counts as up.
    */
+  /**
+   * Sets fault flags on a service through its admin API (`PUT /admin/faults`), or turns them all
+   * off with `null` (`DELETE`). Returns the admin API's answer.
+   */
+  setFaults(service: string, settings: Record<string, unknown> | null): Promise<Response>;
   startUserServiceV2(
     env?: Record<string, string>,
     probe?: '/ready' | '/health',
@@ -211,6 +216,18 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
     gateway: `http://127.0.0.1:${ports.gateway}`,
     admin: { url: services['gateway']?.adminUrl ?? '', token: adminToken },
     services,
+    setFaults(service, settings) {
+      const target = services[service];
+      if (!target) throw new Error(`no service ${service}`);
+      return fetch(`${target.adminUrl}/admin/faults`, {
+        method: settings === null ? 'DELETE' : 'PUT',
+        headers: {
+          authorization: `Bearer ${adminToken}`,
+          ...(settings === null ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(settings === null ? {} : { body: JSON.stringify(settings) }),
+      });
+    },
     async startUserServiceV2(env = {}, probe = '/ready') {
       const v2 = new ServiceProcess(
         'user-service-v2',

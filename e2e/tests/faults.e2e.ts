@@ -16,18 +16,12 @@ after(async () => {
 
 const { api, newCustomer, placeOrder } = gatewayClient(() => system.gateway);
 
-/** Calls a service's admin API with the system's admin token. */
+/** Sets (PUT) or clears (DELETE) a service's fault flags and expects the admin API to accept. */
 async function setFaults(service: string, method: 'PUT' | 'DELETE', body?: unknown) {
-  const target = system.services[service];
-  assert.ok(target, `no service ${service}`);
-  const res = await fetch(`${target.adminUrl}/admin/faults`, {
-    method,
-    headers: {
-      authorization: `Bearer ${system.admin.token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+  const res = await system.setFaults(
+    service,
+    method === 'DELETE' ? null : (body as Record<string, unknown>),
+  );
   assert.equal(res.status, 200, await res.clone().text());
   return (await res.json()) as Record<string, unknown>;
 }
