@@ -3,29 +3,9 @@ import type { Logger } from '@flotilla/logging';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { errors } from './errors.ts';
-import type { UpstreamRegistry } from './proxy/upstreams.ts';
+import { upstreamVersionsSchema, type UpstreamRegistry } from './proxy/upstreams.ts';
 
-const versionsBody = z
-  .strictObject({
-    versions: z
-      .array(
-        z.strictObject({
-          version: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,31}$/),
-          url: z.url({ protocol: /^https?$/ }),
-          weight: z.number().int().min(0).max(100),
-        }),
-      )
-      .min(1)
-      .max(10),
-  })
-  .refine((b) => new Set(b.versions.map((v) => v.version)).size === b.versions.length, {
-    message: 'versions must be unique',
-    path: ['versions'],
-  })
-  .refine((b) => b.versions.some((v) => v.weight > 0), {
-    message: 'at least one weight must be above 0',
-    path: ['versions'],
-  });
+const versionsBody = z.strictObject({ versions: upstreamVersionsSchema });
 
 /**
  * The gateway's admin routes, served by `runService` on the admin port behind its token beside

@@ -27,7 +27,10 @@ export interface Dependencies {
   resources: Closer[];
 }
 
-/** Opens Redis and the upstream pools (each service starts with one version, v1). */
+/**
+ * Opens Redis and the upstream pools: each service starts with one version, v1 at its
+ * `*_SERVICE_URL`, unless `UPSTREAMS` gives its versions.
+ */
 export function createDependencies(config: GatewayConfig, logger: Logger): Promise<Dependencies> {
   const redis = createLoggedRedis(redisConfigOf(config, config.REDIS_KEY_PREFIX), logger);
   const metrics = createMetrics({ service: SERVICE_NAME });
@@ -38,6 +41,7 @@ export function createDependencies(config: GatewayConfig, logger: Logger): Promi
       'user-service': [{ version: 'v1', url: config.USER_SERVICE_URL, weight: 100 }],
       'order-service': [{ version: 'v1', url: config.ORDER_SERVICE_URL, weight: 100 }],
       'payment-service': [{ version: 'v1', url: config.PAYMENT_SERVICE_URL, weight: 100 }],
+      ...config.UPSTREAMS,
     },
     { connections: config.UPSTREAM_CONNECTIONS, timeoutMs: config.UPSTREAM_TIMEOUT_MS },
   );

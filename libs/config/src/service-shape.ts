@@ -37,6 +37,10 @@ export function serviceConfigShape(defaultPort: number) {
       5000,
       'time between turning unready and closing the listener',
     ),
+    HTTP_REUSE_PORT: field.boolean(
+      false,
+      'listen with SO_REUSEPORT, so that a new process can bind the same port while this one drains',
+    ),
     SHUTDOWN_TIMEOUT_MS: field.milliseconds(
       25_000,
       'hard limit for a graceful shutdown; then exit 1',

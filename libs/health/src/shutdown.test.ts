@@ -131,6 +131,37 @@ describe('installGracefulShutdown', () => {
     await assert.rejects(fetch(`${url}/health`));
   });
 
+  it('drains every listener it is given, each letting its in-flight request finish', async () => {
+    const events: string[] = [];
+    const health = createHealth({ checks: [] });
+    const first = await startServer(health, events);
+    const second = await startServer(health, events);
+    const exited = deferred<number>();
+    const inFlight = fetch(`${second.url}/slow`);
+    await second.slowEntered;
+
+    const done = installGracefulShutdown({
+      server: [first.server, second.server],
+      health,
+      logger,
+      resources: [recordingCloser('redis', events)],
+      drainDelayMs: 0,
+      timeoutMs: 5000,
+      signals: [],
+      sleep: () => Promise.resolve(),
+      exit: exited.resolve,
+    })('SIGTERM');
+
+    while (first.server.listening || second.server.listening) await setImmediate();
+    await assert.rejects(fetch(`${first.url}/health`));
+    assert.deepEqual(events, [], 'nothing closed while a request runs on the second listener');
+    second.releaseSlow();
+    assert.equal((await inFlight).status, 200);
+    assert.equal(await exited.promise, 0);
+    await done;
+    assert.deepEqual(events, ['slow request finished', 'close redis']);
+  });
+
   it('exits 1 when a resource fails to close, after trying the others', async () => {
     const events: string[] = [];
     const health = createHealth({ checks: [] });

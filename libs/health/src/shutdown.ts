@@ -10,7 +10,8 @@ export interface Closer {
 }
 
 export interface ShutdownOptions {
-  server: Server;
+  /** The listener(s) to drain: the public one, and any other that takes traffic (a mesh port). */
+  server: Server | readonly Server[];
   health: Health;
   logger: Logger;
   /** Closed in reverse order of this list: register them in the order they were opened. */
@@ -33,7 +34,8 @@ export interface ShutdownOptions {
 export function installGracefulShutdown(
   options: ShutdownOptions,
 ): (reason: string) => Promise<void> {
-  const { server, health, logger, resources, drainDelayMs, timeoutMs } = options;
+  const { health, logger, resources, drainDelayMs, timeoutMs } = options;
+  const servers = ([] as readonly Server[]).concat(options.server);
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const sleep = options.sleep ?? sleepFor;
   let running: Promise<void> | undefined;
@@ -50,11 +52,16 @@ export function installGracefulShutdown(
       await sleep(drainDelayMs);
 
       // Responses from now on close their connection, and idle keep-alive sockets are closed.
-      server.prependListener('request', (_req, res) => res.setHeader('Connection', 'close'));
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-      await closed;
+      const closed = servers.map((server) => {
+        server.prependListener('request', (_req, res) => res.setHeader('Connection', 'close'));
+        const done = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        return done;
+      });
+      const idleSweep = setInterval(() => {
+        for (const server of servers) server.closeIdleConnections();
+      }, 100);
+      await Promise.all(closed);
       clearInterval(idleSweep);
       logger.info('listener closed; in-flight requests finished');
 

@@ -259,6 +259,14 @@ describe('http client', () => {
     assert.equal(c.circuitState, 'closed');
   });
 
+  it('appends request paths to the path prefix of a base URL', async () => {
+    const upstream = await startUpstream((_req, res) => json(res, 200, {}));
+    cleanups.push(upstream.close);
+    const { c } = client(`${upstream.url}/payment-service/`);
+    await c.request({ method: 'GET', path: '/payments?orderId=1' });
+    assert.equal(upstream.seen[0]?.url, '/payment-service/payments?orderId=1');
+  });
+
   it('reuses keep-alive connections', async () => {
     const upstream = await startUpstream((_req, res) => json(res, 200, {}));
     cleanups.push(upstream.close);

@@ -25,6 +25,11 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 export interface HttpClientOptions {
   /** The upstream's name, used in metrics and errors: `payment-service`. */
   upstream: string;
+  /**
+   * Where the upstream is: an origin (`http://payment-service:3003`) or an origin with a path
+   * prefix that every request path is appended to (`http://127.0.0.1:8082/payment-service`, a mesh
+   * or gateway route).
+   */
   baseUrl: string;
   /** Limit of one attempt, from sending to the whole body received. */
   timeoutMs: number;
@@ -158,7 +163,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const random = options.random ?? Math.random;
   const isFailure = options.isFailure ?? ((response: ClientResponse) => response.status >= 500);
   const metrics = metricsFor(options.registry);
-  const pool = new Pool(options.baseUrl, {
+  const base = new URL(options.baseUrl);
+  const pathPrefix = base.pathname.replace(/\/+$/, '');
+  const pool = new Pool(base.origin, {
     connections: options.connections,
     keepAliveTimeout: options.keepAliveTimeoutMs,
     headersTimeout: options.timeoutMs,
@@ -184,7 +191,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     try {
       const res = await pool.request({
         method,
-        path: request.path,
+        path: pathPrefix + request.path,
         headers: {
           accept: 'application/json',
           ...(request.body !== undefined ? { 'content-type': 'application/json' } : {}),

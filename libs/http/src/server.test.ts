@@ -67,4 +67,22 @@ describe('listen', () => {
       first.close();
     }
   });
+
+  it('shares a port with reusePort, and the second listener serves alone once the first closes', async () => {
+    const first = createHttpServer((_req, res) => res.end('first'));
+    const port = await listen(first, 0, '127.0.0.1', { reusePort: true });
+    const second = createHttpServer((_req, res) => res.end('second'));
+    try {
+      assert.equal(await listen(second, port, '127.0.0.1', { reusePort: true }), port);
+      await new Promise<void>((resolve) => first.close(() => resolve()));
+      for (let i = 0; i < 5; i++) {
+        const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' } });
+        assert.equal(await res.text(), 'second');
+      }
+    } finally {
+      first.close();
+      second.closeAllConnections();
+      second.close();
+    }
+  });
 });

@@ -30,11 +30,20 @@ export function createHttpServer(
   return server;
 }
 
-/** Listens and resolves with the bound port (useful with port 0). */
-export function listen(server: Server, port: number, host: string): Promise<number> {
+/**
+ * Listens and resolves with the bound port (useful with port 0). With `reusePort`, several
+ * processes may listen on the same port (SO_REUSEPORT): the kernel spreads new connections among
+ * them, which lets a new version take over a port before the old one drains.
+ */
+export function listen(
+  server: Server,
+  port: number,
+  host: string,
+  { reusePort = false }: { reusePort?: boolean } = {},
+): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, reusePort }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });

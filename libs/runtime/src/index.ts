@@ -1,5 +1,6 @@
 export {
   runService,
+  type ExtraListener,
   type RunServiceOptions,
   type RunnableConfig,
   type RunnableDependencies,

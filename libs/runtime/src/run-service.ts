@@ -15,6 +15,7 @@ export interface RunnableConfig {
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   HTTP_KEEP_ALIVE_TIMEOUT_MS: number;
   HTTP_REQUEST_TIMEOUT_MS: number;
+  HTTP_REUSE_PORT: boolean;
   SHUTDOWN_DRAIN_DELAY_MS: number;
   SHUTDOWN_TIMEOUT_MS: number;
   DATABASE_URL?: string;
@@ -42,6 +43,19 @@ export interface RunServiceOptions<C extends RunnableConfig, D extends RunnableD
   createApp(deps: NoInfer<D>): RequestListener;
   /** The service's own admin routes, beside `/admin/faults` (the gateway's traffic weights). */
   adminRoutes?: (app: Express, deps: NoInfer<D>) => void;
+  /**
+   * Other listeners that take traffic like the public one (the gateway's mesh port): served with
+   * the same timeouts, drained together with it on shutdown.
+   */
+  listeners?: (deps: NoInfer<D>) => ExtraListener[];
+}
+
+/** A listener beside the public one. */
+export interface ExtraListener {
+  name: string;
+  port: number;
+  host: string;
+  handler: RequestListener;
 }
 
 /**
@@ -68,10 +82,15 @@ export async function runService<C extends RunnableConfig, D extends RunnableDep
   }
 
   const deps = await options.createDependencies(config, logger);
-  const server = createHttpServer(options.createApp(deps), {
+  const timeouts = {
     keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
-  });
+  };
+  const server = createHttpServer(options.createApp(deps), timeouts);
+  const extras = (options.listeners?.(deps) ?? []).map((listener) => ({
+    ...listener,
+    server: createHttpServer(listener.handler, timeouts),
+  }));
   const token = config.ADMIN_TOKEN;
   const admin =
     token === undefined
@@ -99,15 +118,20 @@ export async function runService<C extends RunnableConfig, D extends RunnableDep
       ]
     : [];
   installGracefulShutdown({
-    server,
+    server: [server, ...extras.map((extra) => extra.server)],
     health: deps.health,
     logger,
     resources: [{ name: 'tracing', close: shutdownTracing }, ...deps.resources, ...adminCloser],
     drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
-  const port = await listen(server, config.PORT, config.HOST);
+  const reusePort = config.HTTP_REUSE_PORT;
+  const port = await listen(server, config.PORT, config.HOST, { reusePort });
   logger.info({ port, host: config.HOST, version: config.SERVICE_VERSION }, `${name} listening`);
+  for (const extra of extras) {
+    const bound = await listen(extra.server, extra.port, extra.host, { reusePort });
+    logger.info({ port: bound, host: extra.host }, `${extra.name} listening`);
+  }
   let adminPort: number | undefined;
   if (admin) {
     adminPort = await listen(admin, config.ADMIN_PORT, config.ADMIN_HOST);

@@ -16,20 +16,37 @@ export const SERVICES: readonly ServiceDefinition[] = [
   { name: 'gateway', port: 8080, adminPort: 8081 },
 ];
 
-/** Local URL of a service. */
+/** The gateway's mesh port on this machine: services call each other through it. */
+export const MESH_PORT = 8082;
+
+/** Local URL of a service at its default port. */
 export const urlOf = (name: string): string =>
   `http://127.0.0.1:${SERVICES.find((s) => s.name === name)?.port ?? 0}`;
+
+/** Where the services listen, and the gateway's mesh listener when it runs. */
+export interface Addresses {
+  urls: Readonly<Record<string, string>>;
+  /** With a mesh, services reach each other through it (`<mesh>/<service>`), so a release's weights apply to their calls too. */
+  mesh?: string;
+}
 
 /**
  * The environment each service needs to find the others on this machine. Secrets are made fresh
  * for each run: `npm start` is a local system, nothing outlives it.
  */
-export function wiring(secrets: {
-  jwtPrivateKey: string;
-  orderServiceSecret: string;
-  adminToken: string;
-}): Record<string, Record<string, string>> {
-  const jwks = `${urlOf('user-service')}/.well-known/jwks.json`;
+export function wiring(
+  secrets: {
+    jwtPrivateKey: string;
+    orderServiceSecret: string;
+    adminToken: string;
+  },
+  { urls, mesh }: Addresses = {
+    urls: Object.fromEntries(SERVICES.map((s) => [s.name, urlOf(s.name)])),
+  },
+): Record<string, Record<string, string>> {
+  const direct = (name: string) => urls[name] ?? urlOf(name);
+  const via = (name: string) => (mesh ? `${mesh}/${name}` : direct(name));
+  const jwks = `${via('user-service')}/.well-known/jwks.json`;
   const admin = { ADMIN_TOKEN: secrets.adminToken };
   return {
     'user-service': {
@@ -41,15 +58,16 @@ export function wiring(secrets: {
     'order-service': {
       ...admin,
       AUTH_JWKS_URL: jwks,
-      USER_SERVICE_URL: urlOf('user-service'),
-      PAYMENT_SERVICE_URL: urlOf('payment-service'),
+      USER_SERVICE_URL: via('user-service'),
+      PAYMENT_SERVICE_URL: via('payment-service'),
       SERVICE_CLIENT_SECRET: secrets.orderServiceSecret,
     },
     gateway: {
       AUTH_JWKS_URL: jwks,
-      USER_SERVICE_URL: urlOf('user-service'),
-      ORDER_SERVICE_URL: urlOf('order-service'),
-      PAYMENT_SERVICE_URL: urlOf('payment-service'),
+      USER_SERVICE_URL: direct('user-service'),
+      ORDER_SERVICE_URL: direct('order-service'),
+      PAYMENT_SERVICE_URL: direct('payment-service'),
+      ...(mesh ? { MESH_PORT: new URL(mesh).port, HTTP_REUSE_PORT: 'true' } : {}),
       ...admin,
     },
   };

@@ -108,7 +108,8 @@ export function proxyHandler(route: RouteSpec, options: ProxyOptions): RequestHa
       req.method !== 'GET' &&
       req.method !== 'HEAD' &&
       (declared > 0 || req.headers['transfer-encoding'] !== undefined);
-    const path = route.upstreamPrefix + req.originalUrl.slice(route.prefix.length);
+    const joined = route.upstreamPrefix + req.originalUrl.slice(route.prefix.length);
+    const path = joined.startsWith('/') ? joined : `/${joined}`;
     const timer = duration.startTimer({ upstream: route.service, version: target.version });
     try {
       const upstream = await target.pool.request({

@@ -1,4 +1,5 @@
 import { Pool } from 'undici';
+import { z } from 'zod';
 
 /** One deployed version of a service and its share of the traffic. */
 export interface UpstreamVersion {
@@ -7,6 +8,24 @@ export interface UpstreamVersion {
   /** Relative weight; 0 takes no traffic unless pinned. */
   weight: number;
 }
+
+/** The versions of one service, as the admin API and `UPSTREAMS` take them. */
+export const upstreamVersionsSchema = z
+  .array(
+    z.strictObject({
+      version: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,31}$/),
+      url: z.url({ protocol: /^https?$/ }),
+      weight: z.number().int().min(0).max(100),
+    }),
+  )
+  .min(1)
+  .max(10)
+  .refine((versions) => new Set(versions.map((v) => v.version)).size === versions.length, {
+    message: 'versions must be unique',
+  })
+  .refine((versions) => versions.some((v) => v.weight > 0), {
+    message: 'at least one weight must be above 0',
+  });
 
 interface Live extends UpstreamVersion {
   pool: Pool;
