@@ -126,6 +126,8 @@ export async function runService<C extends RunnableConfig, D extends RunnableDep
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
   const reusePort = config.HTTP_REUSE_PORT;
+  // A process that may join a port others already serve joins it ready, never before.
+  if (reusePort) await untilReady(deps.health, logger);
   const port = await listen(server, config.PORT, config.HOST, { reusePort });
   logger.info({ port, host: config.HOST, version: config.SERVICE_VERSION }, `${name} listening`);
   for (const extra of extras) {
@@ -140,4 +142,13 @@ export async function runService<C extends RunnableConfig, D extends RunnableDep
     logger.info('ADMIN_TOKEN is not set: the admin API (fault flags and the like) is off');
   }
   return { port, adminPort, logger, deps };
+}
+
+async function untilReady(health: Health, logger: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const report = await health.readiness();
+    if (report.status === 'ready' || report.status === 'degraded') return;
+    if (attempt === 1) logger.info({ checks: report.checks }, 'waiting to be ready before listening');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

@@ -23,10 +23,20 @@ import { fileURLToPath } from 'node:url';
 
 const WORKSPACE = fileURLToPath(new URL('../../../', import.meta.url));
 
-/** Where the state lives: `FLOTILLA_STATE_DIR`, else `.flotilla/local` in the workspace. */
+/**
+ * Where Flotilla keeps what it knows on this machine: `FLOTILLA_HOME`, else `.flotilla` in the
+ * workspace (git-ignored). The running system's state is its `local/` folder.
+ */
+export function flotillaHome(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  const dir = env['FLOTILLA_HOME']?.trim();
+  return dir ? resolve(dir) : join(WORKSPACE, '.flotilla');
+}
+
+/** The running system's state folder: `<FLOTILLA_HOME>/local`. */
 export function stateDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  const dir = env['FLOTILLA_STATE_DIR']?.trim();
-  return dir ? resolve(dir) : join(WORKSPACE, '.flotilla', 'local');
+  return join(flotillaHome(env), 'local');
 }
 
 /** One process serving a service. */
@@ -38,8 +48,10 @@ export interface Instance {
   pid: number;
   port: number;
   adminPort: number;
-  /** Its working directory; its command line names a file in it, which tells a reused pid apart. */
+  /** Its working directory, which tells it from another process that reused its pid. */
   dir: string;
+  /** Node's arguments to start it again the same way (in `dir`, with the service's environment). */
+  args: string[];
   startedAt: string;
   startedBy: string;
   /** Where its output goes, for processes a release started. */

@@ -25,6 +25,8 @@ import { MESH_PORT, SERVICES, wiring, type ServiceDefinition } from './services.
 import { formatLogLine } from './log-format.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** A service from its sources, its tracing loaded first. */
+const SOURCE_ARGS = ['--import', './src/instrumentation.ts', 'src/main.ts'];
 const say = (message: string) => process.stdout.write(`${message}\n`);
 const fail = (message: string, code: number): never => {
   process.stderr.write(`npm start: ${message}\n`);
@@ -108,7 +110,7 @@ process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
 function startService(service: ServiceDefinition, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--import', './src/instrumentation.ts', 'src/main.ts'], {
+  const child = spawn(process.execPath, SOURCE_ARGS, {
     cwd: `${ROOT}apps/${service.name}`,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -198,6 +200,7 @@ try {
           port,
           adminPort,
           dir: `${ROOT}apps/${service.name}`,
+          args: SOURCE_ARGS,
           startedAt: new Date().toISOString(),
           startedBy: 'npm start',
         },
@@ -241,7 +244,7 @@ try {
     if (meshUrl) say(`  Mesh:       ${meshUrl}/<service>/<path>  (service-to-service calls)`);
   }
   say(`  Admin token (every admin API): ${adminToken}`);
-  say(`  State:      ${store.dir}  (for npx nx run <service>:deploy --env=local)`);
+  say(`  State:      ${store.dir}  (npx nx run <service>:deploy --env=local joins it)`);
   say('\nPress Ctrl-C to stop.');
 } catch (err) {
   process.stderr.write(`\nfailed to start: ${(err as Error).message}\n`);
