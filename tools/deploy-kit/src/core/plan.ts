@@ -176,8 +176,8 @@ export function planRelease(request: PlanRequest): Plan {
     });
   }
   if (refusals.length > 0) {
-    // Bad usage first: it is what the person must fix before any gate matters.
-    refusals.sort((a, b) => b.code - a.code);
+    // Bad usage (2) first: it is what the person must fix before any gate (3) matters.
+    refusals.sort((a, b) => a.code - b.code);
     return { kind: 'refused', service, environment: environment.name, refusals };
   }
 
@@ -200,7 +200,11 @@ export function planRelease(request: PlanRequest): Plan {
     };
   }
 
-  const revision = nextRevision(request.history);
+  // Another environment on the same platform (two local environments on one machine) may run a
+  // label this revision would take: the next free revision is used.
+  let revision = nextRevision(request.history);
+  const taken = new Set(current.versions.map((v) => v.label));
+  while (taken.has(`${artefact.version}-r${revision}`)) revision++;
   const label = `${artefact.version}-r${revision}`;
   const start: Step[] = [
     { kind: 'build', title: `artefact ${artefact.version}` },

@@ -1,7 +1,11 @@
 import type { ExecutorContext, TaskGraph } from '@nx/devkit';
 import { releaseOrder } from '../core/release-order.ts';
-import { deploy, type DeployOptions } from '../run/command.ts';
+import type { DeployOptions } from '../run/command.ts';
+
 import { callsOf, interruptSignal, processIO } from './io.ts';
+
+// Loaded on use: Nx require()s executors, and the command's graph has top-level awaits.
+const command = () => import('../run/command.ts');
 
 type Options = Omit<DeployOptions, 'service'>;
 
@@ -10,7 +14,9 @@ export default async function deployExecutor(
   options: Options,
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
-  const code = await deploy(
+  const code = await (
+    await command()
+  ).deploy(
     { ...options, service: context.projectName as DeployOptions['service'] },
     processIO(context.root, interruptSignal()),
   );
@@ -32,9 +38,11 @@ export async function* deployBatch(
     Object.values(taskGraph.tasks).map((task) => [task.target.project, task.id]),
   );
   const order = releaseOrder([...byService.keys()], callsOf(context.root, [...byService.keys()]));
-  process.stdout.write(
-    `releasing in this order (each after the services it calls): ${order.join(', ')}\n`,
-  );
+  if (order.length > 1) {
+    process.stdout.write(
+      `releasing in this order (each after the services it calls): ${order.join(', ')}\n`,
+    );
+  }
   const signal = interruptSignal();
   let failed: string | undefined;
   for (const service of order) {
@@ -46,7 +54,9 @@ export async function* deployBatch(
       };
       continue;
     }
-    const code = await deploy(
+    const code = await (
+      await command()
+    ).deploy(
       { ...inputs[task]!, service: service as DeployOptions['service'] },
       processIO(context.root, signal),
     );

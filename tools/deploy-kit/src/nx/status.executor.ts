@@ -1,13 +1,19 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { status, type StatusOptions } from '../run/command.ts';
+import type { StatusOptions } from '../run/command.ts';
+
 import { processIO } from './io.ts';
+
+// Loaded on use: Nx require()s executors, and the command's graph has top-level awaits.
+const command = () => import('../run/command.ts');
 
 /** `nx run <service>:deploy-status --env=<env>`. */
 export default async function statusExecutor(
   options: Omit<StatusOptions, 'service'>,
   context: ExecutorContext,
 ): Promise<{ success: boolean }> {
-  const code = await status(
+  const code = await (
+    await command()
+  ).status(
     { ...options, service: context.projectName as StatusOptions['service'] },
     processIO(context.root),
   );

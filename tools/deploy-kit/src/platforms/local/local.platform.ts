@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
-import { cp, mkdir, rm } from 'node:fs/promises';
+import { cp, mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -221,6 +221,9 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
       await rm(dir, { recursive: true, force: true });
       await mkdir(join(dir, '..'), { recursive: true });
       await cp(join(options.workspace, 'dist/apps', name), dir, { recursive: true });
+      // The packages the bundle imports, as installed in the workspace: the versions its pruned
+      // lockfile names, which an image installs with npm ci.
+      await symlink(join(options.workspace, 'node_modules'), join(dir, 'node_modules'), 'dir');
       progress(`built into ${dir}`);
     },
     async migrate(name, artefact, label, progress) {
