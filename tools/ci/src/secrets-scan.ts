@@ -81,7 +81,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
     const { files, findings } = scanSecrets(dir, resolve(import.meta.dirname, '../../..'));
     for (const f of findings) {
-      process.stdout.write(`${f.file}:${f.line}  ${f.rule}  ${f.message}\n`);
+      // The message repeats the masked value, which can be as long as a private key.
+      const message = f.message.length > 100 ? `${f.message.slice(0, 100)}...` : f.message;
+      process.stdout.write(`${f.file}:${f.line}  ${f.rule}  ${message}\n`);
     }
     process.stdout.write(
       `secrets:scan: ${files} files scanned, ${findings.length} secret(s) found\n`,
