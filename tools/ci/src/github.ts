@@ -128,7 +128,8 @@ function renderJob(job: Job): Record<string, unknown> {
     steps.push({
       name: command.name,
       run: command.run,
-      ...(Object.keys(env).length > 0 ? { env } : {}),
+      // A copy per step: a shared object would be written as a YAML anchor and aliases.
+      ...(Object.keys(env).length > 0 ? { env: { ...env } } : {}),
     });
   }
   if (job.artifacts.length > 0) {

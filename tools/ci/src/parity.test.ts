@@ -111,6 +111,14 @@ describe('the three pipelines run each job under the same conditions', () => {
   });
 });
 
+describe('plain YAML', () => {
+  it('uses no anchors or aliases, so each job reads on its own', () => {
+    for (const path of [OUTPUTS.github, OUTPUTS.gitlab]) {
+      assert.doesNotMatch(read(path), /:\s+[&*][\w-]+\s*$/m, path);
+    }
+  });
+});
+
 describe('least privilege', () => {
   it('pins every GitHub action to a full commit id', () => {
     const uses = Object.values(github.jobs).flatMap((j) => j.steps.map((s) => s.uses));
