@@ -3,7 +3,7 @@
 // unapproved because an environment lost its protection rule.
 //   node tools/ci/src/approved-by.ts --environment production   (npm run --silent ci:approved-by)
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
+import { isMain } from './cli.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -38,7 +38,7 @@ export async function approvers(env: Env, environment: string): Promise<string[]
   return [...new Set(logins)];
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (isMain(import.meta.url)) {
   const fail = (message: string, code: number): never => {
     process.stderr.write(`ci:approved-by: ${message}\n`);
     process.exit(code);

@@ -4,7 +4,7 @@
 // service did not answer, which fails the job too: an audit that did not run has not passed.
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
+import { isMain } from './cli.ts';
 
 export const SEVERITIES = ['info', 'low', 'moderate', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -73,7 +73,7 @@ export function runNpmAudit(cwd: string, env: NodeJS.ProcessEnv = process.env): 
   return parseAuditReport(result.stdout || result.stderr);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (isMain(import.meta.url)) {
   const { values } = parseArgs({ options: { level: { type: 'string', default: 'high' } } });
   const level = values.level as Severity;
   if (!SEVERITIES.includes(level)) {

@@ -7,8 +7,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
 import { createProjectGraphAsync } from '@nx/devkit';
+import { isMain } from './cli.ts';
 
 /** Kinds of project whose source code Sonar analyses; ops projects check configuration files. */
 const CODE_TAGS = ['type:app', 'type:lib', 'type:tool'];
@@ -66,7 +66,7 @@ export async function projectCoverage(workspace: string, project: CodeProject): 
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (isMain(import.meta.url)) {
   const { values } = parseArgs({
     options: {
       projects: { type: 'string' },

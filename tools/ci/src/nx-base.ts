@@ -6,7 +6,7 @@
 // whose pipeline passed (so a failed run's changes are checked and deployed again next time).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { isMain } from './cli.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -160,7 +160,7 @@ export async function resolveShas(
   return { base: EMPTY_TREE, head, reason: 'first commit: everything is affected' };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (isMain(import.meta.url)) {
   const log = (message: string) => process.stderr.write(`ci:base: ${message}\n`);
   try {
     const shas = await resolveShas(process.env, gitIn(process.cwd()), githubGreenCommits, log);

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { pathToFileURL } from 'node:url';
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
+import { isMain } from './cli.ts';
 
 export const SPEC_VERSION = Spec.Version.v1dot6;
 
@@ -45,7 +45,7 @@ export function generateBom(cwd: string, output: string): void {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (isMain(import.meta.url)) {
   const { values } = parseArgs({
     options: { output: { type: 'string', default: 'dist/sbom/flotilla.cdx.json' } },
   });

@@ -4,7 +4,7 @@
 // Exit 0: nothing found; 1: secrets found (file, line, rule; values masked); 2: the scan could not run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { isMain } from './cli.ts';
 
 export interface SecretFinding {
   file: string;
@@ -76,7 +76,7 @@ export function scanSecrets(dir: string, root: string = dir): ScanResult {
   return { files: files.length, findings };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+if (isMain(import.meta.url)) {
   const dir = resolve(process.argv[2] ?? '.');
   try {
     const { files, findings } = scanSecrets(dir, resolve(import.meta.dirname, '../../..'));
