@@ -10,6 +10,9 @@ import { parseArgs } from 'node:util';
 import { createProjectGraphAsync } from '@nx/devkit';
 import { isMain } from './cli.ts';
 
+/** Where `npm run coverage` writes the report; sonar-project.properties reads it from there. */
+export const LCOV_REPORT = 'coverage/lcov.info';
+
 /** Kinds of project whose source code Sonar analyses; ops projects check configuration files. */
 const CODE_TAGS = ['type:app', 'type:lib', 'type:tool'];
 
@@ -70,7 +73,7 @@ if (isMain(import.meta.url)) {
   const { values } = parseArgs({
     options: {
       projects: { type: 'string' },
-      output: { type: 'string', default: 'coverage/lcov.info' },
+      output: { type: 'string', default: LCOV_REPORT },
     },
   });
   const workspace = resolve(import.meta.dirname, '../../..');

@@ -1,8 +1,10 @@
 // The pure parts of the CI steps: audit and image-scan gates, lcov paths, registry and digest.
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { atOrAbove, parseAuditReport } from './audit.ts';
-import { rebaseLcov } from './coverage.ts';
+import { LCOV_REPORT, rebaseLcov } from './coverage.ts';
 import { digestFor } from './docker-push.ts';
 import { registryHost } from './image-ref.ts';
 import { TRIVY_IMAGE, gate, trivyCommand, vulnerabilitiesOf } from './image-scan.ts';
@@ -113,6 +115,21 @@ describe('image scan gate', () => {
 });
 
 describe('coverage report', () => {
+  it('is where sonar-project.properties reads it, and Sonar reads folders that exist', () => {
+    const root = resolve(import.meta.dirname, '../../..');
+    const properties = Object.fromEntries(
+      readFileSync(join(root, 'sonar-project.properties'), 'utf8')
+        .split('\n')
+        .filter((line) => /^sonar\.[\w.]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    assert.equal(properties['sonar.javascript.lcov.reportPaths'], LCOV_REPORT);
+    for (const key of ['sonar.sources', 'sonar.tests']) {
+      for (const dir of properties[key]!.split(','))
+        assert.ok(existsSync(join(root, dir)), `${key}: ${dir}`);
+    }
+  });
+
   it('makes source paths relative to the repository root', () => {
     const lcov = 'TN:\nSF:src/config.ts\nDA:1,1\nend_of_record\nSF:/abs/x.ts\nend_of_record\n';
     assert.equal(
