@@ -125,93 +125,99 @@ describe('.gitlab-ci.yml', () => {
 });
 
 describe('the merge request pipeline, run with the shell executor', () => {
-  it('runs its test stage on a one-project change against this machine’s PostgreSQL and Redis', async (t) => {
-    const infra = await resolveInfrastructure();
-    const db = await createTestDatabase(infra.databaseUrl, 'ci_probe');
-    const marker = randomBytes(6).toString('hex');
-    const redis = new Redis(infra.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    t.after(async () => {
-      redis.disconnect();
-      await db.drop();
-      await infra.stop();
-    });
+  // Two `npm ci` and the jobs: about 2 minutes on 2 cores, more than the default test timeout.
+  const timeout = 8 * 60_000;
+  it(
+    'runs its test stage on a one-project change against this machine’s PostgreSQL and Redis',
+    { timeout },
+    async (t) => {
+      const infra = await resolveInfrastructure();
+      const db = await createTestDatabase(infra.databaseUrl, 'ci_probe');
+      const marker = randomBytes(6).toString('hex');
+      const redis = new Redis(infra.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      t.after(async () => {
+        redis.disconnect();
+        await db.drop();
+        await infra.stop();
+      });
 
-    // The change under review: a new library with a unit test and a component test that
-    // records the marker in PostgreSQL and Redis, so this test sees the job ran them.
-    const base = clone.git('rev-parse', 'HEAD');
-    clone.git('checkout', '-q', '-b', 'probe');
-    for (const [path, text] of Object.entries(PROBE)) {
-      await mkdir(dirname(join(clone.dir, path)), { recursive: true });
-      const file = join(clone.dir, path);
-      const options = (await resolveConfig(file)) ?? {};
-      await writeFile(file, await format(text, { ...options, filepath: file }));
-    }
-    clone.git('add', '.');
-    clone.git('commit', '-q', '-m', 'Add the ci-probe library');
+      // The change under review: a new library with a unit test and a component test that
+      // records the marker in PostgreSQL and Redis, so this test sees the job ran them.
+      const base = clone.git('rev-parse', 'HEAD');
+      clone.git('checkout', '-q', '-b', 'probe');
+      for (const [path, text] of Object.entries(PROBE)) {
+        await mkdir(dirname(join(clone.dir, path)), { recursive: true });
+        const file = join(clone.dir, path);
+        const options = (await resolveConfig(file)) ?? {};
+        await writeFile(file, await format(text, { ...options, filepath: file }));
+      }
+      clone.git('add', '.');
+      clone.git('commit', '-q', '-m', 'Add the ci-probe library');
 
-    // The jobs exactly as committed, less `services:`: no container runs here, and the machine's
-    // servers stand in for them through DATABASE_URL and REDIS_URL.
-    const pipeline = parse(await readFile(join(root, OUTPUTS.gitlab), 'utf8')) as Record<
-      string,
-      Record<string, unknown>
-    >;
-    for (const job of Object.values(pipeline)) delete job['services'];
-    await mkdir(join(clone.dir, '.gitlab-ci-local'), { recursive: true });
-    await writeFile(join(clone.dir, '.gitlab-ci-local/pipeline.yml'), stringify(pipeline));
+      // The jobs exactly as committed, less `services:`: no container runs here, and the machine's
+      // servers stand in for them through DATABASE_URL and REDIS_URL.
+      const pipeline = parse(await readFile(join(root, OUTPUTS.gitlab), 'utf8')) as Record<
+        string,
+        Record<string, unknown>
+      >;
+      for (const job of Object.values(pipeline)) delete job['services'];
+      await mkdir(join(clone.dir, '.gitlab-ci-local'), { recursive: true });
+      await writeFile(join(clone.dir, '.gitlab-ci-local/pipeline.yml'), stringify(pipeline));
 
-    const started = Date.now();
-    const result = await gcl(
-      clone,
-      [
-        '--file',
-        '.gitlab-ci-local/pipeline.yml',
-        '--force-shell-executor',
-        '--concurrency',
-        '1',
-        '--stage',
-        'test',
-        ...vars({
-          CI_PIPELINE_SOURCE: 'merge_request_event',
-          CI_MERGE_REQUEST_DIFF_BASE_SHA: base,
-          CI_COMMIT_BRANCH: 'probe',
-          CI_DEFAULT_BRANCH: 'main',
-          GITLAB_CI: 'true',
-          DATABASE_URL: db.url,
-          REDIS_URL: infra.redisUrl,
-          PROBE_MARKER: marker,
-          // The machine's npm cache, as a runner restores the job's cache.
-          npm_config_cache: join(homedir(), '.npm'),
-        }),
-      ],
-      {},
-      8 * 60_000,
-    );
-    t.diagnostic(`merge request test stage: ${Math.round((Date.now() - started) / 1000)} s`);
-    assert.equal(result.status, 0, result.output.slice(-4000));
-    assert.match(result.output, /PASS\s+verify/);
-    assert.match(result.output, /PASS\s+test/);
-    // nx affected found exactly the changed project, and ran its checks and tests.
-    assert.match(result.output, /Successfully ran targets lint, typecheck for project ci-probe/);
-    assert.match(
-      result.output,
-      /Successfully ran targets test, integration(, e2e)? for project ci-probe/,
-    );
-
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    try {
-      const { rows } = await client.query<{ marker: string }>('SELECT marker FROM ci_probe');
-      assert.deepEqual(
-        rows.map((r) => r.marker),
-        [marker],
+      const started = Date.now();
+      const result = await gcl(
+        clone,
+        [
+          '--file',
+          '.gitlab-ci-local/pipeline.yml',
+          '--force-shell-executor',
+          '--concurrency',
+          '1',
+          '--stage',
+          'test',
+          ...vars({
+            CI_PIPELINE_SOURCE: 'merge_request_event',
+            CI_MERGE_REQUEST_DIFF_BASE_SHA: base,
+            CI_COMMIT_BRANCH: 'probe',
+            CI_DEFAULT_BRANCH: 'main',
+            GITLAB_CI: 'true',
+            DATABASE_URL: db.url,
+            REDIS_URL: infra.redisUrl,
+            PROBE_MARKER: marker,
+            // The machine's npm cache, as a runner restores the job's cache.
+            npm_config_cache: join(homedir(), '.npm'),
+          }),
+        ],
+        {},
+        timeout - 30_000,
       );
-    } finally {
-      await client.end();
-    }
-    await redis.connect();
-    assert.equal(await redis.get(`ci-probe:${marker}`), 'seen');
-    await redis.del(`ci-probe:${marker}`);
-  });
+      t.diagnostic(`merge request test stage: ${Math.round((Date.now() - started) / 1000)} s`);
+      assert.equal(result.status, 0, result.output.slice(-4000));
+      assert.match(result.output, /PASS\s+verify/);
+      assert.match(result.output, /PASS\s+test/);
+      // nx affected found exactly the changed project, and ran its checks and tests.
+      assert.match(result.output, /Successfully ran targets lint, typecheck for project ci-probe/);
+      assert.match(
+        result.output,
+        /Successfully ran targets test, integration(, e2e)? for project ci-probe/,
+      );
+
+      const client = new pg.Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ marker: string }>('SELECT marker FROM ci_probe');
+        assert.deepEqual(
+          rows.map((r) => r.marker),
+          [marker],
+        );
+      } finally {
+        await client.end();
+      }
+      await redis.connect();
+      assert.equal(await redis.get(`ci-probe:${marker}`), 'seen');
+      await redis.del(`ci-probe:${marker}`);
+    },
+  );
 });
 
 /** A small library as a team would add one (no package.json: nothing for npm ci to change). */
