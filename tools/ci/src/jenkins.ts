@@ -24,7 +24,7 @@ const CONDITIONS: Record<Trigger, string> = {
   [TRIGGERS.release]: 'isRelease()',
 };
 
-const HELPERS = [
+const CONDITION_FUNCTIONS = [
   'boolean isChangeRequest() {',
   '    return env.CHANGE_ID != null',
   '}',
@@ -213,7 +213,7 @@ export function renderJenkins(jobs: readonly Job[]): string {
     '    }',
     '}',
     '',
-    ...HELPERS,
+    ...CONDITION_FUNCTIONS,
     '',
   ];
   return lines.join('\n');

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cleanEnv, cloneRepository, run, type Clone } from './helpers.ts';
+import { cleanEnv, cloneRepository, run, type Clone } from './support.ts';
 
 const APPS = ['gateway', 'order-service', 'payment-service', 'user-service'];
 const LIBS = ['auth', 'cache', 'config', 'db', 'health', 'http', 'logging', 'metrics', 'tracing'];

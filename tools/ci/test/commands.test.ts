@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createProjectGraphAsync } from '@nx/devkit';
 import { JOBS } from '../src/pipeline.ts';
-import { root } from './helpers.ts';
+import { root } from './support.ts';
 
 const scripts = (
   JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {

@@ -13,7 +13,7 @@ import { format, resolveConfig } from 'prettier';
 import { parse, stringify } from 'yaml';
 import { createTestDatabase, resolveInfrastructure } from '@flotilla/testing';
 import { OUTPUTS, TRIGGERS, jobsOf } from '../src/pipeline.ts';
-import { bin, cleanEnv, cloneRepository, root, run, type Clone } from './helpers.ts';
+import { bin, cleanEnv, cloneRepository, root, run, type Clone } from './support.ts';
 
 // Predefined variables the tests set on purpose (gitlab-ci-local warns about each otherwise).
 const PREDEFINED = [

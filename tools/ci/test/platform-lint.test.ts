@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OUTPUTS } from '../src/pipeline.ts';
-import { bin, cleanEnv, installedTool, root, run } from './helpers.ts';
+import { bin, cleanEnv, installedTool, root, run } from './support.ts';
 
 let scratch = '';
 before(async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { validateBom } from '../src/sbom.ts';
-import { cleanEnv, cloneRepository, root, run, type Clone } from './helpers.ts';
+import { cleanEnv, cloneRepository, root, run, type Clone } from './support.ts';
 
 let scratch = '';
 before(async () => {

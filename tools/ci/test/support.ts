@@ -53,7 +53,7 @@ export function run(
 }
 
 /**
- * Environment for a nested run: without the variables of the Nx task, npm script and test runner
+ * Environment for a nested run: without the variables of the Nx target, npm script and test runner
  * around this test (NODE_TEST_CONTEXT would make a nested `node --test` skip its files), no colours.
  */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
