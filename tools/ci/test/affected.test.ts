@@ -31,6 +31,13 @@ const SCENARIOS: Scenario[] = [
     deploy: ['user-service'],
   },
   {
+    change: 'a service that another one calls',
+    file: 'apps/payment-service/src/app.ts',
+    test: ['payment-service'],
+    notTest: [...APPS.filter((a) => a !== 'payment-service'), ...LIBS],
+    deploy: ['payment-service'],
+  },
+  {
     change: 'a lib',
     file: 'libs/cache/src/index.ts',
     test: ['cache', 'gateway', 'user-service'],
@@ -57,6 +64,13 @@ const SCENARIOS: Scenario[] = [
     test: [],
     notTest: LIBS,
     deploy: APPS,
+  },
+  {
+    change: "the image checks (not the image)",
+    file: 'docker/src/compose.ts',
+    test: ['docker'],
+    notTest: LIBS,
+    deploy: [],
   },
   {
     change: 'the Dockerfile',

@@ -3,7 +3,7 @@
 // `nx run <app>:deploy --env=<env>` and `nx affected -t deploy --env=<env>` work without a line
 // in each project.json. Registered in nx.json's `plugins`.
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { createNodesFromFiles, type CreateNodesV2, type TargetConfiguration } from '@nx/devkit';
 
 /**
@@ -11,21 +11,25 @@ import { createNodesFromFiles, type CreateNodesV2, type TargetConfiguration } fr
  * its chart and the library chart, the Dockerfile, and the environment files. A change to any of
  * them makes the app affected for `deploy`; its tests and docs do not change what is released.
  */
-export const DEPLOY_INPUTS = [
-  'production',
-  '^production',
-  '{workspaceRoot}/helm/{projectName}/**/*',
-  '{workspaceRoot}/helm/flotilla-lib/**/*',
-  '{workspaceRoot}/docker/Dockerfile',
-  '{workspaceRoot}/deploy/environments/*.yaml',
-];
+export function deployInputs(app: string): string[] {
+  // Spelled out, not `{projectName}`: Nx matches changed files against these paths literally when
+  // it works out what a change affects.
+  return [
+    'production',
+    '^production',
+    `{workspaceRoot}/helm/${app}/**/*`,
+    '{workspaceRoot}/helm/flotilla-lib/**/*',
+    '{workspaceRoot}/docker/Dockerfile',
+    '{workspaceRoot}/deploy/environments/*.yaml',
+  ];
+}
 
-export function deployTargets(): Record<string, TargetConfiguration> {
+export function deployTargets(app: string): Record<string, TargetConfiguration> {
   return {
     deploy: {
       executor: '@flotilla/deploy-kit:deploy',
       cache: false,
-      inputs: DEPLOY_INPUTS,
+      inputs: deployInputs(app),
       metadata: {
         description: 'Release to an environment: --env=<local|dev|staging|production>, --dry-run',
       },
@@ -54,7 +58,8 @@ export const createNodesV2: CreateNodesV2 = [
           tags?: string[];
         };
         if (!project.tags?.includes('type:app')) return {};
-        return { projects: { [dirname(file)]: { targets: deployTargets() } } };
+        const root = dirname(file);
+        return { projects: { [root]: { targets: deployTargets(basename(root)) } } };
       },
       configFiles,
       options,
