@@ -3,6 +3,8 @@
 // gateway during each release, and the kit's CLI as a user runs it.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,12 +16,31 @@ import { startLocalSystem, type KitResult, type LocalSystem } from './harness.ts
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 let system: LocalSystem;
+/** Spans the kit exports over OTLP/HTTP (JSON), as a collector would receive them. */
+const spans: { name: string; spanId: string; parentSpanId?: string }[] = [];
+let sink: Server | undefined;
+let sinkUrl = '';
 
 before(async () => {
   system = await startLocalSystem();
+  sink = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const parsed = JSON.parse(body || '{}') as {
+        resourceSpans?: { scopeSpans: { spans: typeof spans }[] }[];
+      };
+      for (const r of parsed.resourceSpans ?? [])
+        for (const s of r.scopeSpans) spans.push(...s.spans);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => sink?.listen(0, '127.0.0.1', resolve));
+  sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
 });
 after(async () => {
   await system?.stop();
+  sink?.close();
 });
 
 /** Runs a release under load; prints the figures the closing note needs. */
@@ -27,11 +48,12 @@ async function underLoad(
   name: string,
   args: string[],
   rate = 20,
+  env: Record<string, string> = {},
 ): Promise<{ result: KitResult; load: Report; release: ReleaseRecord | undefined }> {
   const load = system.load(rate);
   await sleep(1500); // the load's users log in and the traffic settles before the release
   const started = Date.now();
-  const result = await system.kit(args);
+  const result = await system.kit(args, env);
   const report = await load.stop();
   const json = /\{"exitCode".*\}$/m.exec(result.stdout)?.[0];
   const release = json ? (JSON.parse(json) as { release: ReleaseRecord }).release : undefined;
@@ -46,16 +68,14 @@ const explain = (r: KitResult) =>
   `exit ${r.code}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
 
 describe('releases on the local platform under load', { concurrency: false }, () => {
-  it('rolls out order-service with no failed request, the old process drained and gone', async () => {
+  it('rolls out order-service with no failed request, the old process drained and gone, traced', async () => {
     const before = system.store.readService('order-service')?.instances ?? [];
-    const { result, load, release } = await underLoad('rolling', [
-      'deploy',
-      'order-service',
-      '--env=local',
-      '--strategy=rolling',
-      '--force',
-      '--output=json',
-    ]);
+    const { result, load, release } = await underLoad(
+      'rolling',
+      ['deploy', 'order-service', '--env=local', '--strategy=rolling', '--force', '--output=json'],
+      20,
+      { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl },
+    );
     assert.equal(result.code, 0, explain(result));
     assert.equal(load.requests.failed, 0, JSON.stringify(load.failures));
     assert.equal(release?.result, 'released');
@@ -71,6 +91,15 @@ describe('releases on the local platform under load', { concurrency: false }, ()
       table['order-service']?.map((v) => [v.version, v.weight]),
       [[release?.label, 100]],
     );
+    // A span for the release, and one per step under it.
+    const root = spans.find((s) => s.name === 'release order-service to local');
+    assert.ok(root, `spans: ${spans.map((s) => s.name).join(', ')}`);
+    // Under the release: a span per step, and the HTTP calls the kit makes (undici's).
+    const steps = /^(build|migrate|start|ready|smoke|shift|analyse|hold|retire) /;
+    const children = spans
+      .filter((s) => s.parentSpanId === root.spanId && steps.test(s.name))
+      .map((s) => s.name.split(' ')[0]);
+    assert.deepEqual(children, ['build', 'migrate', 'start', 'ready', 'smoke', 'shift', 'retire']);
   });
 
   it('releases order-service blue-green with no failed request, keeping the old one for the preview', async () => {
