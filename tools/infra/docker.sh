@@ -183,14 +183,22 @@ cmd_up() {
     --ip 127.0.0.1 >"$CACHE/dockerd.log" 2>&1 </dev/null &
   until answers "$OWN_HOST"; do
     if [ $((SECONDS - started)) -ge "$UP_TIMEOUT" ] || ! kill -0 $! 2>/dev/null; then
-      tail -20 "$CACHE/dockerd.log" >&2
-      log "dockerd did not come up within ${UP_TIMEOUT}s (log: $CACHE/dockerd.log); cleaning up"
+      tail -5 "$CACHE/dockerd.log" >&2
+      log "dockerd did not come up (log: $CACHE/dockerd.log); cleaning up"
       cmd_down >/dev/null 2>&1 || true
       exit 1
     fi
     sleep 0.2
   done
-  log "dockerd $(dockerd --version | awk '{print $3}' | tr -d ,) up in $((SECONDS - started))s (pid $(cat "$STATE/dockerd.pid"), storage $driver)"
+  # --ip covers the default bridge only: compose's networks publish `8080:8080` on every address.
+  # New connections from other machines to containers are dropped, so that whatever a container
+  # publishes answers on this machine only (DOCKER-USER is dockerd's chain for such rules).
+  local out
+  for out in br-+ docker0; do
+    iptables -I DOCKER-USER -o "$out" -m conntrack --ctstate NEW -j DROP
+  done
+  for out in br-+ docker0; do iptables -I DOCKER-USER -i "$out" -j RETURN; done
+  log "dockerd $(dockerd --version | awk '{print $3}' | tr -d ,) up in $((SECONDS - started))s (pid $(cat "$STATE/dockerd.pid"), storage $driver); published ports answer on this machine only"
   echo "export DOCKER_HOST=$OWN_HOST"
 }
 

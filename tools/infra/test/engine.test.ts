@@ -66,6 +66,10 @@ describe('docker.sh up and down', () => {
       { Options: Record<string, string> },
     ];
     assert.equal(bridge[0].Options['com.docker.network.bridge.host_binding_ipv4'], '127.0.0.1');
+    // other networks publish on every address: other machines are kept out by DOCKER-USER
+    const guard = spawnSync('iptables', ['-S', 'DOCKER-USER'], { encoding: 'utf8' }).stdout;
+    assert.match(guard, /-A DOCKER-USER -o br-\+ -m conntrack --ctstate NEW -j DROP/);
+    assert.match(guard, /-A DOCKER-USER -i br-\+ -j RETURN[\s\S]*-o br-\+ .*-j DROP/);
     // a user network adds a bridge and iptables rules that down must remove
     docker(['network', 'create', 'flotilla-engine-test'], engine);
     const during = dockerSh('state', env).stdout;
