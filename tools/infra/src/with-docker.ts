@@ -52,12 +52,17 @@ if (await engineAnswers(env)) {
 
 let code = 1;
 // The project's engine has no image registry: it builds from the base images made here. The
-// testcontainers reaper image cannot be pulled either; stopping the engine reaps everything.
+// testcontainers reaper image cannot be pulled either; stopping the engine reaps everything. Its
+// ports are published on 127.0.0.1, where testcontainers must look for them (it would take the
+// bridge's gateway on a machine that looks like a container, one with /.dockerenv).
 if (env['DOCKER_HOST'] === ownEngineHost(env)) {
   const base = dockerSh('base', env);
   if (!base.ok) log('could not make the base images (see above)');
   else {
-    Object.assign(env, base.exports, { TESTCONTAINERS_RYUK_DISABLED: 'true' });
+    Object.assign(env, base.exports, {
+      TESTCONTAINERS_RYUK_DISABLED: 'true',
+      TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1',
+    });
     code = await run(command, args, env);
   }
 } else {
