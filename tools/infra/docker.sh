@@ -5,8 +5,8 @@
 #   docker.sh install   Debian's docker.io (dockerd 20.10, containerd, runc) and debootstrap;
 #                       Compose v2, buildx and BuildKit's Dockerfile frontend built from Go module
 #                       source. Each step is skipped when its output exists.
-#   docker.sh up        starts dockerd on a socket under the cache dir, published ports on
-#                       127.0.0.1 only; prints `export DOCKER_HOST=...`. When an engine already
+#   docker.sh up        starts dockerd on a socket under the cache dir, published ports answering
+#                       on this machine only; prints `export DOCKER_HOST=...`. When an engine already
 #                       answers (DOCKER_HOST, or /var/run/docker.sock), prints that one instead and
 #                       starts nothing.
 #   docker.sh base      the base images (see tools/infra/images); prints the variables that hand
@@ -16,6 +16,7 @@
 #   docker.sh down      stops what `up` started and removes what dockerd left on the host
 #                       (mounts, bridges, iptables rules, sysctls), then compares the host with the
 #                       listing taken before `up`: exit 1 and the difference if anything is left.
+#   docker.sh state     that listing of the host, as it is now
 #
 # Everything lives under $FLOTILLA_DOCKER_CACHE (default ~/.cache/flotilla-docker): bin/ (the Go
 # builds), go/ (their GOPATH and build cache), rootfs/ (debootstrap), docker-data/ (images, so the
