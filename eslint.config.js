@@ -105,6 +105,7 @@ export default tseslint.config(
               (app) => `@flotilla/${app}/config`,
             ),
             '@flotilla/e2e/system',
+            '@flotilla/e2e/client',
           ],
         },
       ],

@@ -29,13 +29,14 @@ describe('contextSources', () => {
     assert.deepEqual(contextSources(dockerfile, 'workspace'), [
       'package.json',
       'package-lock.json',
+      'e2e/package.json',
       'nx.json',
       'tsconfig.base.json',
       'apps',
       'libs',
       'tools',
-      'e2e/package.json',
     ]);
+    assert.deepEqual(contextSources(dockerfile, 'manifests'), ['apps', 'libs', 'tools']);
     assert.deepEqual(contextSources(dockerfile, 'runtime'), []);
   });
 });

@@ -6,6 +6,7 @@ import {
   composeValidator,
   interpolate,
   loadCompose,
+  readCommentedSettings,
   readEnvFile,
   variablesIn,
 } from './compose.ts';
@@ -115,13 +116,26 @@ describe('docker-compose.yml', () => {
       assert.match(script, new RegExp(db));
   });
 
-  it('pins every third-party image to a version', () => {
+  it('pins every third-party image to a version, replaceable through a variable', () => {
     for (const file of FILES) {
       for (const [name, service] of Object.entries(
         loadCompose(new URL(file, ROOT).pathname).services,
       )) {
         if (!service.image || service.image.startsWith('flotilla/')) continue;
-        assert.match(service.image, /:v?\d+\.\d+/, `${file} ${name}: ${service.image}`);
+        assert.match(service.image, /^\$\{[A-Z]+_IMAGE:-[^}]+\}$/, `${file} ${name}`);
+        assert.match(interpolate(service.image, {}), /:v?\d+\.\d+/, `${file} ${name}`);
+      }
+    }
+  });
+
+  it('passes NODE_IMAGE to every build from the environment only, so the Dockerfile pins it', () => {
+    for (const file of FILES) {
+      for (const [name, service] of Object.entries(
+        loadCompose(new URL(file, ROOT).pathname).services,
+      )) {
+        if (!service.build) continue;
+        assert.ok('NODE_IMAGE' in (service.build.args ?? {}), `${file} ${name}`);
+        assert.equal(service.build.args?.['NODE_IMAGE'], null, `${file} ${name}`);
       }
     }
   });
@@ -139,22 +153,40 @@ describe('docker-compose.yml', () => {
 
 describe('.env.example', () => {
   const documented = readEnvFile(new URL('.env.example', ROOT).pathname);
+  const baseImages = readCommentedSettings(new URL('.env.example', ROOT).pathname);
+  const texts = FILES.map((file) => readFileSync(new URL(file, ROOT), 'utf8'));
 
   it('documents every variable the compose files use', () => {
-    const used = new Set(
-      FILES.flatMap((file) => variablesIn(readFileSync(new URL(file, ROOT), 'utf8'))),
-    );
+    const used = new Set(texts.flatMap((text) => variablesIn(text)));
     const undocumented = [...used].filter(
       (name) =>
-        !documented.has(name) && !name.startsWith('LOADGEN_') && name !== 'GRAFANA_ADMIN_PASSWORD',
+        !documented.has(name) &&
+        !baseImages.has(name) &&
+        !name.startsWith('LOADGEN_') &&
+        name !== 'GRAFANA_ADMIN_PASSWORD',
     );
     assert.deepEqual(undocumented, []);
   });
 
   it('lists nothing the compose files do not use', () => {
-    const text = FILES.map((file) => readFileSync(new URL(file, ROOT), 'utf8')).join('\n');
-    for (const name of documented.keys())
-      assert.ok(text.includes(`\${${name}`), `${name} is unused`);
+    const text = texts.join('\n');
+    for (const name of [...documented.keys(), ...baseImages.keys()])
+      assert.ok(text.includes(`\${${name}`) || text.includes(` ${name}:\n`), `${name} is unused`);
+  });
+
+  it('names each base image with the default the files pin', () => {
+    const dockerfile = readFileSync(new URL('docker/Dockerfile', ROOT), 'utf8');
+    const defaults = new Map([
+      ['NODE_IMAGE', /^ARG NODE_IMAGE=(\S+)$/m.exec(dockerfile)?.[1]],
+      ...texts.flatMap((text) =>
+        [...text.matchAll(/\$\{([A-Z]+_IMAGE):-([^}]+)\}/g)].map((m) => [m[1]!, m[2]!] as const),
+      ),
+    ]);
+    assert.deepEqual(
+      [...baseImages.entries()].sort(),
+      [...defaults.entries()].sort(),
+      'commented `# NAME=default` lines in .env.example',
+    );
   });
 });
 

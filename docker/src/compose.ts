@@ -9,7 +9,13 @@ export const COMPOSE_SPEC_MODULE = 'github.com/compose-spec/compose-go/v2@v2.16.
 
 export interface ComposeService {
   image?: string;
-  build?: { context?: string; dockerfile?: string; target?: string; args?: Record<string, string> };
+  build?: {
+    context?: string;
+    dockerfile?: string;
+    target?: string;
+    /** A null value is taken from the environment, and left out when it is not set there. */
+    args?: Record<string, string | null>;
+  };
   environment?: Record<string, string | number | boolean | null>;
   ports?: string[];
   depends_on?: Record<string, { condition: string }>;
@@ -54,9 +60,18 @@ export function variablesIn(text: string): string[] {
 
 /** KEY=value lines of an env file; comments and blank lines skipped. */
 export function readEnvFile(path: string): Map<string, string> {
+  return envLines(path, /^\s*([A-Z_][A-Z0-9_]*)=(.*)$/);
+}
+
+/** `# KEY=value` lines of an env file: settings documented with their default, left unset. */
+export function readCommentedSettings(path: string): Map<string, string> {
+  return envLines(path, /^#\s*([A-Z_][A-Z0-9_]*)=(\S*)$/);
+}
+
+function envLines(path: string, pattern: RegExp): Map<string, string> {
   const entries = new Map<string, string>();
   for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const match = /^\s*([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+    const match = pattern.exec(line);
     if (match) entries.set(match[1]!, match[2]!);
   }
   return entries;

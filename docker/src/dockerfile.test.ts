@@ -15,6 +15,31 @@ describe('docker/Dockerfile', () => {
     assert.match(dockerfile, /^ARG NODE_IMAGE=node:24\.\d+\.\d+-alpine/m);
   });
 
+  it('installs dependencies from the manifests and lockfile before it copies the sources', () => {
+    const workspace = dockerfile.slice(
+      dockerfile.indexOf('AS workspace\n'),
+      dockerfile.indexOf('AS builder\n'),
+    );
+    const steps = workspace
+      .replace(/\\\n\s*/g, '')
+      .split('\n')
+      .filter((line) => /^(COPY|RUN) /.test(line));
+    const install = steps.findIndex((line) => line.startsWith('RUN') && line.includes('npm ci'));
+    assert.ok(install > 0, 'npm ci in the workspace stage');
+    for (const copy of steps.slice(0, install)) {
+      assert.match(
+        copy,
+        /^COPY (package\.json package-lock\.json|e2e\/package\.json|--from=manifests) /,
+      );
+    }
+    assert.ok(steps.slice(install).some((line) => line === 'COPY apps apps'));
+    const manifests = dockerfile.slice(
+      dockerfile.indexOf('AS manifests\n'),
+      dockerfile.indexOf('AS workspace\n'),
+    );
+    assert.match(manifests, /find apps libs tools -type f ! -name package\.json -delete/);
+  });
+
   it('builds with Nx and installs the pruned lockfile without dev dependencies', () => {
     assert.match(dockerfile, /npx nx build "\$\{APP\}"/);
     assert.match(dockerfile, /npm ci --omit=dev/);

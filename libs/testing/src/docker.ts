@@ -23,8 +23,13 @@ export async function dockerAnswers(timeoutMs = 3000): Promise<boolean> {
   }
 }
 
-/** PostgreSQL in a container (testcontainers). */
-export async function startDockerPostgres(image = 'postgres:17-alpine'): Promise<LocalServer> {
+/**
+ * PostgreSQL in a container (testcontainers). The image is `POSTGRES_IMAGE` from the process
+ * environment, which also says where the engine is (`DOCKER_HOST`), else `postgres:17-alpine`.
+ */
+export async function startDockerPostgres(
+  image = process.env['POSTGRES_IMAGE']?.trim() || 'postgres:17-alpine',
+): Promise<LocalServer> {
   const { GenericContainer, Wait } = await import('testcontainers');
   const container = await new GenericContainer(image)
     .withEnvironment({ POSTGRES_PASSWORD: 'postgres', POSTGRES_HOST_AUTH_METHOD: 'trust' })
@@ -36,8 +41,10 @@ export async function startDockerPostgres(image = 'postgres:17-alpine'): Promise
   return { url, stop: async () => void (await container.stop()) };
 }
 
-/** Redis in a container (testcontainers). */
-export async function startDockerRedis(image = 'redis:7-alpine'): Promise<LocalServer> {
+/** Redis in a container (testcontainers): `REDIS_IMAGE` from the process environment, else `redis:7-alpine`. */
+export async function startDockerRedis(
+  image = process.env['REDIS_IMAGE']?.trim() || 'redis:7-alpine',
+): Promise<LocalServer> {
   const { GenericContainer, Wait } = await import('testcontainers');
   const container = await new GenericContainer(image)
     .withExposedPorts(6379)

@@ -24,7 +24,11 @@ export interface Infrastructure {
 }
 
 export interface ResolveOptions {
-  /** Defaults to `process.env`; only DATABASE_URL, REDIS_URL and FLOTILLA_INFRA are read. */
+  /**
+   * Defaults to `process.env`; only DATABASE_URL, REDIS_URL and FLOTILLA_INFRA are read. The Docker
+   * engine and the container images come from the process environment, as testcontainers reads
+   * it: DOCKER_HOST, POSTGRES_IMAGE, REDIS_IMAGE.
+   */
   env?: NodeJS.ProcessEnv;
   /** Progress messages, e.g. `console.error`. */
   log?: (message: string) => void;

@@ -1,10 +1,11 @@
 // Builds an app's image from docker/Dockerfile and tags it with the git commit:
 //   node tools/scripts/src/docker-build.ts <app> [--dry-run]
 // (`npx nx docker-build <app>`, or `npx nx affected -t docker-build` for what a change touches).
-// IMAGE_REGISTRY sets the name prefix (default `flotilla`).
+// IMAGE_REGISTRY sets the name prefix (default `flotilla`); NODE_IMAGE replaces the Dockerfile's
+// Node.js base image (a mirror's, or one made locally by tools/infra/docker.sh base).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { dockerBuildArgs, imageRef, imageRegistry, type ImageBuild } from './image.ts';
+import { dockerBuildArgs, imageRef, imageRegistry, nodeImage, type ImageBuild } from './image.ts';
 import { SERVICES } from './services.ts';
 
 const fail = (message: string, code = 1): never => {
@@ -25,8 +26,10 @@ if (!service) {
 }
 
 let registry = '';
+let baseImage: string | undefined;
 try {
   registry = imageRegistry(process.env);
+  baseImage = nodeImage(process.env);
 } catch (err) {
   fail((err as Error).message, 2);
 }
@@ -50,6 +53,7 @@ const build: ImageBuild = {
   dirty,
   registry,
   source,
+  ...(baseImage ? { nodeImage: baseImage } : {}),
 };
 const args = dockerBuildArgs(build);
 process.stdout.write(`docker ${args.join(' ')}\n`);
@@ -60,6 +64,10 @@ if (spawnSync('docker', ['info'], { stdio: 'ignore' }).status !== 0) {
     'no Docker engine answers (`docker info` failed). Start one, or use --dry-run to print the build command.',
   );
 }
-const result = spawnSync('docker', args, { stdio: 'inherit' });
+// The Dockerfile needs BuildKit (cache mounts); older clients build with it only when asked to.
+const result = spawnSync('docker', args, {
+  stdio: 'inherit',
+  env: { ...process.env, DOCKER_BUILDKIT: '1' },
+});
 if (result.status !== 0) fail(`docker build failed (exit ${result.status ?? 'signal'})`);
 process.stdout.write(`built ${imageRef(build)}\n`);

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { dockerBuildArgs, imageRef, imageRegistry, imageTag, type ImageBuild } from './image.ts';
+import {
+  dockerBuildArgs,
+  imageRef,
+  imageRegistry,
+  imageTag,
+  nodeImage,
+  type ImageBuild,
+} from './image.ts';
 
 const REVISION = '0123456789abcdef0123456789abcdef01234567';
 const build: ImageBuild = {
@@ -46,6 +53,47 @@ describe('image tags', () => {
       'runtime',
     ]);
     assert.equal(args.at(-1), '.');
+  });
+
+  it('passes another Node.js base image as NODE_IMAGE only when one is given', () => {
+    const args = dockerBuildArgs({ ...build, nodeImage: 'localhost/node:24.22.3-bookworm' });
+    assert.ok(args.includes('NODE_IMAGE=localhost/node:24.22.3-bookworm'));
+    assert.equal(
+      args[args.indexOf('NODE_IMAGE=localhost/node:24.22.3-bookworm') - 1],
+      '--build-arg',
+    );
+    assert.ok(!dockerBuildArgs(build).some((arg) => arg.startsWith('NODE_IMAGE=')));
+  });
+});
+
+describe('nodeImage', () => {
+  it('takes NODE_IMAGE, or nothing (the Dockerfile default) when it is unset or blank', () => {
+    assert.equal(
+      nodeImage({ NODE_IMAGE: 'localhost/node:24.22.3-bookworm' }),
+      'localhost/node:24.22.3-bookworm',
+    );
+    assert.equal(
+      nodeImage({ NODE_IMAGE: 'mirror.example.com:5000/library/node:24' }),
+      'mirror.example.com:5000/library/node:24',
+    );
+    assert.equal(
+      nodeImage({ NODE_IMAGE: `node@sha256:${'a'.repeat(64)}` }),
+      `node@sha256:${'a'.repeat(64)}`,
+    );
+    assert.equal(nodeImage({}), undefined);
+    assert.equal(nodeImage({ NODE_IMAGE: ' ' }), undefined);
+  });
+
+  it('refuses what is not an image reference', () => {
+    for (const bad of [
+      'Node:24',
+      'node 24',
+      'https://mirror/node:24',
+      'node:',
+      'node@sha256:abc',
+    ]) {
+      assert.throws(() => nodeImage({ NODE_IMAGE: bad }), /NODE_IMAGE must be an image reference/);
+    }
   });
 });
 
@@ -91,6 +139,22 @@ describe('docker-build.ts', () => {
     });
     assert.equal(result.status, 2);
     assert.match(result.stderr, /IMAGE_REGISTRY must be/);
+  });
+
+  it('builds from NODE_IMAGE when it is set, and exits 2 naming it when it is not an image', () => {
+    const out = execFileSync(process.execPath, [script, 'gateway', '--dry-run'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_IMAGE: 'localhost/node:24.22.3-bookworm' },
+    });
+    assert.match(out, /--build-arg NODE_IMAGE=localhost\/node:24\.22\.3-bookworm /);
+    const result = spawnSync(process.execPath, [script, 'gateway', '--dry-run'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_IMAGE: 'not an image' },
+    });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /NODE_IMAGE must be an image reference/);
   });
 
   it('exits 2 with the list of apps when the app is unknown', () => {

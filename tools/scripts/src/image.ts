@@ -9,6 +9,8 @@ export interface ImageBuild {
   /** Image name prefix, e.g. `ghcr.io/acme` or `flotilla`. */
   registry: string;
   source: string;
+  /** The Node.js base image (`NODE_IMAGE`) when not docker/Dockerfile's default, e.g. a mirror's. */
+  nodeImage?: string;
 }
 
 /**
@@ -44,6 +46,7 @@ export function dockerBuildArgs(build: ImageBuild): string[] {
     `REVISION=${build.revision}`,
     '--build-arg',
     `SOURCE=${build.source}`,
+    ...(build.nodeImage ? ['--build-arg', `NODE_IMAGE=${build.nodeImage}`] : []),
     '--tag',
     imageRef(build),
     '.',
@@ -59,6 +62,25 @@ export function imageRegistry(env: Readonly<Record<string, string | undefined>>)
   if (!/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*\/?$/.test(value)) {
     throw new Error(
       `IMAGE_REGISTRY must be a lower-case registry and path such as ghcr.io/acme, got "${value}"`,
+    );
+  }
+  return value;
+}
+
+/** An image reference as Docker parses it: `[host[:port]/]path[:tag][@sha256:<digest>]`. */
+const IMAGE_REFERENCE =
+  /^([a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?\/)?[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
+
+/**
+ * The Node.js base image from `NODE_IMAGE`, or undefined (docker/Dockerfile's pinned default) when
+ * it is unset or blank. Throws on anything that is not an image reference.
+ */
+export function nodeImage(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const value = env['NODE_IMAGE']?.trim();
+  if (!value) return undefined;
+  if (!IMAGE_REFERENCE.test(value)) {
+    throw new Error(
+      `NODE_IMAGE must be an image reference such as node:24.22.3-alpine or mirror.example.com/node:24, got "${value}"`,
     );
   }
   return value;
