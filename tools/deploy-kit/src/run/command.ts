@@ -23,6 +23,7 @@ import {
   type ReleasePlan,
 } from '../core/plan.ts';
 import { artefactOf, whoRuns } from '../git.ts';
+import { createKubernetesPlatform } from '../platforms/kubernetes/kubernetes.platform.ts';
 import { createLocalPlatform } from '../platforms/local/local.platform.ts';
 import {
   LockHeldError,
@@ -109,7 +110,7 @@ function parseOptions<S extends z.ZodType>(schema: S, input: unknown): z.output<
 
 /** `deploy/environments/<name>.yaml`, validated (FLOTILLA_ENVIRONMENTS moves the folder). */
 export async function loadEnvironment(name: string, io: CommandIO): Promise<Environment> {
-  const dir = io.env['FLOTILLA_ENVIRONMENTS'] ?? join(io.workspace, 'deploy/environments');
+  const dir = environmentsDir(io);
   const file = join(dir, `${name}.yaml`);
   let text: string;
   try {
@@ -143,9 +144,18 @@ export function platformFor(environment: Environment, io: CommandIO): Platform {
       workspace: io.workspace,
     });
   }
-  throw new UsageError(
-    `${environment.name} runs on Kubernetes, and the kubernetes platform is not implemented yet; deploy to local, or use helm (README: Deploying to Kubernetes)`,
-  );
+  return createKubernetesPlatform({
+    environment,
+    environmentsDir: environmentsDir(io),
+    workspace: io.workspace,
+    ...(io.env['KUBECONFIG'] ? { kubeconfig: io.env['KUBECONFIG'] } : {}),
+    ...(io.env['IMAGE_REGISTRY'] ? { imageRegistry: io.env['IMAGE_REGISTRY'] } : {}),
+  });
+}
+
+/** Where the environment files are: FLOTILLA_ENVIRONMENTS, else deploy/environments. */
+function environmentsDir(io: CommandIO): string {
+  return io.env['FLOTILLA_ENVIRONMENTS'] ?? join(io.workspace, 'deploy/environments');
 }
 
 function sourceFor(environment: Environment, io: CommandIO): AnalysisSource {
@@ -339,6 +349,7 @@ export function deploy(input: DeployOptions, io: CommandIO): Promise<number> {
         supports: (s) => platform.supports(options.service, s),
         migrations: platform.migrations(options.service),
         sharedPort: platform.sharedPort(options.service),
+        smoke: platform.smokeTests,
         force: options.force,
       });
     let plan = await makePlan();
@@ -435,6 +446,7 @@ export function rollback(input: RollbackOptions, io: CommandIO): Promise<number>
         supports: (s) => platform.supports(options.service, s),
         migrations: false,
         sharedPort: platform.sharedPort(options.service),
+        smoke: platform.smokeTests,
         purpose: 'rollback',
       });
     const plan = await makePlan();

@@ -154,6 +154,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
       return true;
     },
     sharedPort: (name) => name === 'gateway',
+    smokeTests: true,
     migrations: (name) => service(name).env['DATABASE_URL'] !== undefined,
 
     async current(name) {
@@ -248,7 +249,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
         );
       });
     },
-    async start(name, artefact, label, settings) {
+    async start(name, artefact, label, { settings }) {
       const sys = system();
       const before = live(name);
       const gateway = name === 'gateway';
