@@ -138,3 +138,13 @@ export interface AnalysisSource {
   /** What the version served since `mark`: requests, success rate, p99. */
   end(mark: unknown): Promise<Measured>;
 }
+
+/** The new version a recorded release started, as a platform's handle saved it. */
+export function candidateOfRecord(release: ReleaseRecord): Candidate {
+  return {
+    service: release.service,
+    label: release.label,
+    version: release.version,
+    handle: release.handle ?? {},
+  };
+}

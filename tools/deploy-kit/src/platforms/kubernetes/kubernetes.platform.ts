@@ -9,6 +9,7 @@ import type { Current } from '../../core/plan.ts';
 import {
   AnalysisFailedError,
   UsageError,
+  candidateOfRecord,
   type Candidate,
   type Platform,
   type Progress,
@@ -405,14 +406,7 @@ export function createKubernetesPlatform(options: KubernetesPlatformOptions): Pl
       }
     },
     watch: () => () => undefined,
-    candidateOf(release) {
-      return {
-        service: release.service,
-        label: release.label,
-        version: release.version,
-        handle: release.handle ?? {},
-      };
-    },
+    candidateOf: candidateOfRecord,
     artefactOf(release) {
       return { version: release.version, dirty: false };
     },
