@@ -177,6 +177,18 @@ describe('GET /orders/:id and GET /orders', () => {
     assert.deepEqual(seen, ids.reverse());
   });
 
+  it('takes an empty cursor as the first page', async () => {
+    const { auth } = await customer(world);
+    const placed = (await place(auth, buildOrder()).expect(201)).body;
+    const res = await request(service.app).get('/orders').query({ cursor: '' }).set(auth);
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      res.body.items.map((o: { id: string }) => o.id),
+      [placed.id],
+    );
+    assert.equal(res.body.nextCursor, null);
+  });
+
   it('refuses a forged cursor and an out-of-range limit', async () => {
     const { auth } = await customer(world);
     assert.equal(
