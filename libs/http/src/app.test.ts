@@ -36,9 +36,23 @@ const thingsDocument = buildOpenApiDocument({ title: 'things', version: '1.0.0' 
   },
   {
     method: 'get',
+    path: '/things/mine',
+    operationId: 'getMyThing',
+    summary: 'My thing',
+    responses: {},
+  },
+  {
+    method: 'get',
     path: '/things/{id}',
     operationId: 'getThing',
     summary: 'A thing',
+    responses: {},
+  },
+  {
+    method: 'patch',
+    path: '/things/{id}',
+    operationId: 'changeThing',
+    summary: 'Change a thing',
     responses: {},
   },
 ]);
@@ -307,8 +321,12 @@ describe('createServiceApp problems', () => {
 
     assert.equal(res.status, 405);
     assert.equal(res.body.code, 'METHOD_NOT_ALLOWED');
-    assert.equal(res.headers['allow'], 'GET, HEAD');
+    assert.equal(res.headers['allow'], 'GET, PATCH, HEAD');
     assert.equal((await request(app).put('/things')).headers['allow'], 'POST');
+    // A concrete path wins over a template that would take the method.
+    const mine = await request(app).patch('/things/mine').send({ some: 'body' });
+    assert.equal(mine.status, 405);
+    assert.equal(mine.headers['allow'], 'GET, HEAD');
     // A path the document does not list stays a 404.
     assert.equal((await request(app).delete('/nothing/42')).status, 404);
   });

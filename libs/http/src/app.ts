@@ -33,8 +33,9 @@ export interface ServiceAppOptions {
 
 /**
  * An Express app with the kit's middleware in order: metrics, request id, security headers,
- * request logging, JSON body parsing with a size limit; then the service's routes; then a 405 for
- * methods its OpenAPI document does not list, a 404 and the problem+json error handler.
+ * request logging, a 405 for methods the service's OpenAPI document does not list, JSON body
+ * parsing with a size limit; then the service's routes; then a 404 and the problem+json error
+ * handler.
  */
 export function createServiceApp(options: ServiceAppOptions): Express {
   const app = express();
@@ -48,6 +49,7 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   for (const router of options.systemRouters ?? []) app.use(router);
   if (options.openApi) app.use(openApiRoutes(options.openApi));
   if (options.faultMiddleware) app.use(options.faultMiddleware);
+  if (options.openApi) app.use(methodNotAllowed(options.openApi));
   if (options.jsonBody !== false) {
     app.use(express.json({ limit: options.bodyLimit, strict: true }));
     app.use((req, _res, next) => {
@@ -62,7 +64,6 @@ export function createServiceApp(options: ServiceAppOptions): Express {
     });
   }
   options.routes(app);
-  if (options.openApi) app.use(methodNotAllowed(options.openApi));
   app.use(notFoundHandler);
   app.use(errorHandler(options.logger));
   return app;

@@ -166,7 +166,7 @@ export function buildOpenApiDocument(
       declared[Number(status)] = {
         description: response.description,
         ...(isError && !response.schema
-          ? (problemResponse(response.description) as object)
+          ? problemResponse(response.description)
           : response.schema
             ? {
                 content: {
@@ -232,21 +232,25 @@ export function openApiRoutes(document: OpenApiDocument): Router {
 }
 
 /**
- * Answers 405 with `Allow` (RFC 9110 15.5.6) for a method the document does not list on a path
- * it does; mounted after the routes, so only requests no route took get here.
+ * Answers 405 with `Allow` (RFC 9110 15.5.6) for a method the document does not list on a path it
+ * does. A path matches its most concrete template, as in OpenAPI (`/users/me` before
+ * `/users/{id}`); mounted before the routes, so a route with a parameter never sees such a path.
  */
 export function methodNotAllowed(document: OpenApiDocument): RequestHandler {
-  const templates = Object.entries(document.paths).map(([path, item]) => {
-    const methods = Object.keys(item).map((m) => m.toUpperCase());
-    if (methods.includes('GET')) methods.push('HEAD');
-    const pattern = new RegExp(
-      `^${path
-        .split(/\{[^}]+\}/)
-        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-        .join('[^/]+')}/?$`,
-    );
-    return { pattern, methods, allow: methods.join(', ') };
-  });
+  const templates = Object.entries(document.paths)
+    .map(([path, item]) => {
+      const methods = Object.keys(item).map((m) => m.toUpperCase());
+      if (methods.includes('GET')) methods.push('HEAD');
+      const pattern = new RegExp(
+        `^${path
+          .split(/\{[^}]+\}/)
+          .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('[^/]+')}/?$`,
+      );
+      const templated = (path.match(/\{/g) ?? []).length;
+      return { pattern, methods, templated, allow: methods.join(', ') };
+    })
+    .sort((a, b) => a.templated - b.templated);
   return (req, _res, next) => {
     const known = templates.find((t) => t.pattern.test(req.path));
     if (!known || known.methods.includes(req.method)) {

@@ -19,11 +19,21 @@ export const orderItem = z.strictObject({
   unitPrice: z.number().int().min(1).max(MAX_UNIT_PRICE),
 });
 
-export const createOrderBody = z.strictObject({
-  items: z.array(orderItem).min(1).max(MAX_ITEMS),
-  currency: z.enum(ISO_4217, 'an ISO 4217 code in upper case, e.g. EUR'),
-  cardToken: z.string().regex(/^tok_[a-z0-9_]{1,64}$/, 'a card token such as tok_visa'),
-});
+export const createOrderBody = z
+  .strictObject({
+    items: z.array(orderItem).min(1).max(MAX_ITEMS),
+    currency: z.enum(ISO_4217, 'an ISO 4217 code in upper case, e.g. EUR'),
+    cardToken: z.string().regex(/^tok_[a-z0-9_]{1,64}$/, 'a card token such as tok_visa'),
+  })
+  .meta({
+    examples: [
+      {
+        items: [{ sku: 'TEA-1', quantity: 2, unitPrice: 450 }],
+        currency: 'EUR',
+        cardToken: 'tok_visa',
+      },
+    ],
+  });
 export type CreateOrderInput = z.infer<typeof createOrderBody>;
 
 /** The total in minor units: integers only, so no rounding ever happens. */
