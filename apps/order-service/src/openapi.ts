@@ -47,7 +47,7 @@ export const openApiDocument = buildOpenApiDocument(
         },
         503: {
           description:
-            'payment-service or user-service unavailable (PAYMENT_UNAVAILABLE: the order stays pending and is completed later; USER_SERVICE_UNAVAILABLE), or the database (SERVICE_UNAVAILABLE)',
+            'payment-service unavailable (PAYMENT_UNAVAILABLE: an order whose charge failed stays pending and is completed later; while the circuit to payment-service is open nothing is stored), user-service unavailable (USER_SERVICE_UNAVAILABLE), or the database (SERVICE_UNAVAILABLE)',
         },
       },
       links: { 201: orderLinks },

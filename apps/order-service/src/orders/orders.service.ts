@@ -116,6 +116,15 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       input: CreateOrderInput,
       keyed: { key: string; fingerprint: string },
     ): Promise<{ order: OrderView; replayed: boolean }> {
+      // While payment-service's circuit is open nothing could be charged: fail at once, storing
+      // nothing, and let the client come back with the same key.
+      if (payments.circuitState === 'open') {
+        throw errors.create('PAYMENT_UNAVAILABLE', {
+          message:
+            'payment-service is unavailable; nothing was stored, retry with the same Idempotency-Key.',
+          headers: { 'Retry-After': String(Math.ceil(deps.retryDelayMs / 1000)) },
+        });
+      }
       await ensureUserExists(deps.users, tokens, principal.userId);
       const { row, created } = await repo.insertOnce(db, {
         userId: principal.userId,
