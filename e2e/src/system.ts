@@ -136,6 +136,8 @@ export async function startSystem(
     infra?: Pick<Infrastructure, 'databaseUrl' | 'redisUrl'>;
     /** Environment added to (or overriding) each service's, by service name. */
     serviceEnv?: Record<string, Record<string, string>>;
+    /** Databases to run on (left in place at stop), e.g. restored ones; else fresh ones. */
+    databases?: { users: string; orders: string; payments: string };
   } = {},
 ): Promise<System> {
   const infra = options.infra
@@ -161,9 +163,9 @@ export async function startSystem(
   };
   const withAdmin = async (port: number) => ({ port, adminPort: await freePort() });
   const jwks = `http://127.0.0.1:${ports.users}/.well-known/jwks.json`;
-  const usersDb = await database('users');
-  const paymentsDb = await database('payments');
-  const ordersDb = await database('orders');
+  const usersDb = options.databases?.users ?? (await database('users'));
+  const paymentsDb = options.databases?.payments ?? (await database('payments'));
+  const ordersDb = options.databases?.orders ?? (await database('orders'));
   const userEnv = (keyPrefix: string) => ({
     DATABASE_URL: usersDb,
     REDIS_URL: infra.redisUrl,
