@@ -148,7 +148,8 @@ async function untilReady(health: Health, logger: Logger): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const report = await health.readiness();
     if (report.status === 'ready' || report.status === 'degraded') return;
-    if (attempt === 1) logger.info({ checks: report.checks }, 'waiting to be ready before listening');
+    if (attempt === 1)
+      logger.info({ checks: report.checks }, 'waiting to be ready before listening');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
