@@ -23,7 +23,7 @@ const ST =
   process.env['FLOTILLA_SCHEMATHESIS'] ?? join(homedir(), '.cache/flotilla-schemathesis/bin/st');
 
 /** What every run does: all phases, every check, a fixed seed, enough cases to matter. */
-export const FUZZ_SETTINGS = {
+const FUZZ_SETTINGS = {
   phases: 'examples,coverage,fuzzing,stateful',
   checks: 'all',
   maxExamples: 100,
@@ -220,7 +220,10 @@ async function fuzz(name: string, documentUrl: string, baseUrl: string, override
   const { code, output } = await new Promise<{ code: number | null; output: string }>(
     (resolve, reject) => {
       // In the run's own directory: schemathesis keeps a cache in its working directory.
-      const child = spawn(ST, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      // Plain output, as in a log: no live display, whatever the parent's terminal settings.
+      const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'dumb', NO_COLOR: '1' };
+      delete env['FORCE_COLOR'];
+      const child = spawn(ST, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env });
       let text = '';
       child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
