@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const DIR = fileURLToPath(new URL('../ansible/', import.meta.url));
-const PLAYBOOKS = ['playbooks/deploy.yml', 'playbooks/backup.yml'];
+const PLAYBOOKS = ['playbooks/deploy.yml', 'playbooks/backup.yml', 'playbooks/restore.yml'];
 
 function run(command: string, args: string[], cwd = DIR) {
   const result = spawnSync(command, args, {

@@ -8,6 +8,7 @@ import {
   freePort,
   resolveInfrastructure,
   waitFor,
+  type Infrastructure,
   type TestDatabase,
 } from '@flotilla/testing';
 
@@ -80,17 +81,31 @@ class ServiceProcess {
     }
   }
 
-  async stop(): Promise<void> {
+  /** The process id while it runs. */
+  get pid(): number | undefined {
+    const child = this.child;
+    return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
+  }
+
+  /** The last lines it printed. */
+  get recentOutput(): string {
+    return this.output;
+  }
+
+  /** Stops it with SIGTERM (a drain), or with SIGKILL (a crash: nothing runs on the way out). */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
-    child.kill('SIGTERM');
+    child.kill(signal);
     await exited;
   }
 }
 
 export interface System {
   gateway: string;
+  /** Each service's database, for checks that read what was stored. */
+  databases: { users: string; orders: string; payments: string };
   /** The gateway's admin API; every service's admin API takes the same token. */
   admin: { url: string; token: string };
   services: Record<string, ServiceProcess>;
@@ -114,8 +129,21 @@ export interface System {
  * The whole system as separate processes from `dist/`: user, payment and order services and the
  * gateway, with PostgreSQL and Redis from the infrastructure resolver and a database each.
  */
-export async function startSystem(gatewayEnv: Record<string, string> = {}): Promise<System> {
-  const infra = await resolveInfrastructure();
+export async function startSystem(
+  gatewayEnv: Record<string, string> = {},
+  options: {
+    /** PostgreSQL and Redis to use (left running at stop); else the infrastructure resolver's. */
+    infra?: Pick<Infrastructure, 'databaseUrl' | 'redisUrl'>;
+    /** Environment added to (or overriding) each service's, by service name. */
+    serviceEnv?: Record<string, Record<string, string>>;
+    /** Databases to run on (left in place at stop), e.g. restored ones; else fresh ones. */
+    databases?: { users: string; orders: string; payments: string };
+  } = {},
+): Promise<System> {
+  const infra = options.infra
+    ? { ...options.infra, stop: () => Promise.resolve() }
+    : await resolveInfrastructure();
+  const extra = (name: string) => options.serviceEnv?.[name] ?? {};
   const databases: TestDatabase[] = [];
   const database = async (name: string) => {
     const db = await createTestDatabase(infra.databaseUrl, `e2e_${name}`);
@@ -135,7 +163,9 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
   };
   const withAdmin = async (port: number) => ({ port, adminPort: await freePort() });
   const jwks = `http://127.0.0.1:${ports.users}/.well-known/jwks.json`;
-  const usersDb = await database('users');
+  const usersDb = options.databases?.users ?? (await database('users'));
+  const paymentsDb = options.databases?.payments ?? (await database('payments'));
+  const ordersDb = options.databases?.orders ?? (await database('orders'));
   const userEnv = (keyPrefix: string) => ({
     DATABASE_URL: usersDb,
     REDIS_URL: infra.redisUrl,
@@ -153,7 +183,7 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
       'user-service',
       'user-service',
       await withAdmin(ports.users),
-      userEnv(`${redisPrefix}:users:`),
+      { ...userEnv(`${redisPrefix}:users:`), ...extra('user-service') },
     ),
     'payment-service': new ServiceProcess(
       'payment-service',
@@ -161,10 +191,11 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
       await withAdmin(ports.payments),
       {
         ADMIN_TOKEN: adminToken,
-        DATABASE_URL: await database('payments'),
+        DATABASE_URL: paymentsDb,
         AUTH_JWKS_URL: jwks,
         MIGRATE_ON_START: 'true',
         SANDBOX_SLOW_MS: '500',
+        ...extra('payment-service'),
       },
     ),
     'order-service': new ServiceProcess(
@@ -173,7 +204,7 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
       await withAdmin(ports.orders),
       {
         ADMIN_TOKEN: adminToken,
-        DATABASE_URL: await database('orders'),
+        DATABASE_URL: ordersDb,
         AUTH_JWKS_URL: jwks,
         MIGRATE_ON_START: 'true',
         USER_SERVICE_URL: `http://127.0.0.1:${ports.users}`,
@@ -184,6 +215,7 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
         BREAKER_HALF_OPEN_AFTER_MS: '1000',
         RECOVERY_INTERVAL_MS: '500',
         PAYMENT_LEASE_MS: '3000',
+        ...extra('order-service'),
       },
     ),
     gateway: new ServiceProcess('gateway', 'gateway', await withAdmin(ports.gateway), {
@@ -194,6 +226,7 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
       ORDER_SERVICE_URL: `http://127.0.0.1:${ports.orders}`,
       PAYMENT_SERVICE_URL: `http://127.0.0.1:${ports.payments}`,
       ADMIN_TOKEN: adminToken,
+      ...extra('gateway'),
       ...gatewayEnv,
     }),
   };
@@ -214,6 +247,7 @@ export async function startSystem(gatewayEnv: Record<string, string> = {}): Prom
   }
   return {
     gateway: `http://127.0.0.1:${ports.gateway}`,
+    databases: { users: usersDb, orders: ordersDb, payments: paymentsDb },
     admin: { url: services['gateway']?.adminUrl ?? '', token: adminToken },
     services,
     setFaults(service, settings) {

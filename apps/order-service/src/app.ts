@@ -1,4 +1,4 @@
-import { createServiceApp, openApiRoutes } from '@flotilla/http';
+import { createServiceApp } from '@flotilla/http';
 import type { Express } from 'express';
 import { Counter } from 'prom-client';
 import type { Dependencies } from './dependencies.ts';
@@ -46,7 +46,8 @@ export function createOrderService(deps: AppDeps): {
     bodyLimit: config.BODY_LIMIT,
     metricsMiddleware: metrics.httpMiddleware,
     faultMiddleware: deps.faults.middleware,
-    systemRouters: [deps.health.router, metrics.router, openApiRoutes(openApiDocument)],
+    systemRouters: [deps.health.router, metrics.router],
+    openApi: openApiDocument,
     routes: (a) => a.use(ordersRoutes(orders, deps.verifier)),
   });
   return { app, recovery };

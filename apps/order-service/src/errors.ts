@@ -27,5 +27,4 @@ export const errors = defineErrors({
       'payment-service is unavailable; the order is kept pending and will be completed or cancelled.',
     expose: true,
   },
-  INVALID_CURSOR: { status: 400, message: 'The cursor is not valid.' },
 });

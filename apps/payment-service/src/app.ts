@@ -1,4 +1,4 @@
-import { createServiceApp, openApiRoutes } from '@flotilla/http';
+import { createServiceApp } from '@flotilla/http';
 import type { Express } from 'express';
 import { Counter } from 'prom-client';
 import type { Dependencies } from './dependencies.ts';
@@ -27,7 +27,8 @@ export function createApp(deps: AppDeps): Express {
     bodyLimit: config.BODY_LIMIT,
     metricsMiddleware: metrics.httpMiddleware,
     faultMiddleware: deps.faults.middleware,
-    systemRouters: [deps.health.router, metrics.router, openApiRoutes(openApiDocument)],
+    systemRouters: [deps.health.router, metrics.router],
+    openApi: openApiDocument,
     routes: (app) => app.use(paymentsRoutes(payments, deps.verifier)),
   });
 }

@@ -2,7 +2,7 @@ import { createJsonCache, type Redis } from '@flotilla/cache';
 import type { Pool } from '@flotilla/db';
 import type { Faults } from '@flotilla/faults';
 import type { Health } from '@flotilla/health';
-import { createServiceApp, openApiRoutes } from '@flotilla/http';
+import { createServiceApp } from '@flotilla/http';
 import type { Logger } from '@flotilla/logging';
 import type { Metrics } from '@flotilla/metrics';
 import type { Express } from 'express';
@@ -63,12 +63,8 @@ export function createApp(deps: AppDeps): Express {
     bodyLimit: config.BODY_LIMIT,
     metricsMiddleware: metrics.httpMiddleware,
     faultMiddleware: deps.faults.middleware,
-    systemRouters: [
-      deps.health.router,
-      metrics.router,
-      jwksRoutes(deps.tokens),
-      openApiRoutes(openApiDocument),
-    ],
+    systemRouters: [deps.health.router, metrics.router, jwksRoutes(deps.tokens)],
+    openApi: openApiDocument,
     routes: (app) => {
       app.use(usersRoutes(users, deps.tokens));
       app.use(

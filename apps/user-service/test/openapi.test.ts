@@ -20,6 +20,7 @@ describe('GET /openapi.json', () => {
     assert.equal(doc.openapi, '3.1.0');
     assert.deepEqual(Object.keys(doc.paths).sort(), [
       '/auth/login',
+      '/auth/token',
       '/users',
       '/users/me',
       '/users/{id}',

@@ -5,7 +5,13 @@ import { createLogger } from '@flotilla/logging';
 import express, { type RequestHandler } from 'express';
 import request from 'supertest';
 import { z } from 'zod';
-import { AppError, createServiceApp, defineErrors, validate } from './index.ts';
+import {
+  AppError,
+  buildOpenApiDocument,
+  createServiceApp,
+  defineErrors,
+  validate,
+} from './index.ts';
 
 type LogLine = Record<string, unknown>;
 
@@ -20,6 +26,37 @@ const thingBody = z.strictObject({
 });
 
 /** A service app with a few routes and its log lines captured through a pino destination. */
+const thingsDocument = buildOpenApiDocument({ title: 'things', version: '1.0.0' }, [
+  {
+    method: 'post',
+    path: '/things',
+    operationId: 'makeThing',
+    summary: 'Make a thing',
+    responses: {},
+  },
+  {
+    method: 'get',
+    path: '/things/mine',
+    operationId: 'getMyThing',
+    summary: 'My thing',
+    responses: {},
+  },
+  {
+    method: 'get',
+    path: '/things/{id}',
+    operationId: 'getThing',
+    summary: 'A thing',
+    responses: {},
+  },
+  {
+    method: 'patch',
+    path: '/things/{id}',
+    operationId: 'changeThing',
+    summary: 'Change a thing',
+    responses: {},
+  },
+]);
+
 function build(options: { metricsMiddleware?: RequestHandler; jsonBody?: boolean } = {}) {
   const logs: LogLine[] = [];
   const destination = new Writable({
@@ -35,6 +72,7 @@ function build(options: { metricsMiddleware?: RequestHandler; jsonBody?: boolean
     logger: createLogger({ service: 'test', destination }),
     bodyLimit: '1kb',
     systemRouters: [system],
+    openApi: thingsDocument,
     ...options,
     routes: (a) => {
       a.post('/things', (req, res) => {
@@ -65,6 +103,19 @@ function build(options: { metricsMiddleware?: RequestHandler; jsonBody?: boolean
         throw new Error('socket hang up at 10.0.3.7');
       });
       a.get('/ok', (_req, res) => res.json({ ok: true }));
+      a.get('/db-down', () => {
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+          code: 'ECONNREFUSED',
+        });
+      });
+      a.get('/db-restarting', () => {
+        throw Object.assign(new Error('terminating connection due to administrator command'), {
+          code: '57P01',
+        });
+      });
+      a.get('/db-pool-timeout', () => {
+        throw new Error('timeout exceeded when trying to connect');
+      });
     },
   });
   return { app, logs };
@@ -251,6 +302,40 @@ describe('createServiceApp problems', () => {
     assert.equal(res.body.detail, 'Internal server error.');
     assert.ok(!res.text.includes('password authentication'));
     assert.ok(!res.text.includes('app.test.ts'), 'no stack trace');
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE with Retry-After when a dependency cannot be reached', async () => {
+    for (const path of ['/db-down', '/db-restarting', '/db-pool-timeout']) {
+      const res = await request(build().app).get(path);
+
+      assert.equal(res.status, 503, path);
+      assert.equal(res.body.code, 'SERVICE_UNAVAILABLE', path);
+      assert.equal(res.headers['retry-after'], '1', path);
+      assert.ok(!res.text.includes('127.0.0.1'), path);
+    }
+  });
+
+  it('answers 405 with Allow for a method the document does not list on a path it does', async () => {
+    const app = build().app;
+    const res = await request(app).delete('/things/42');
+
+    assert.equal(res.status, 405);
+    assert.equal(res.body.code, 'METHOD_NOT_ALLOWED');
+    assert.equal(res.headers['allow'], 'GET, PATCH, HEAD');
+    assert.equal((await request(app).put('/things')).headers['allow'], 'POST');
+    // A concrete path wins over a template that would take the method.
+    const mine = await request(app).patch('/things/mine').send({ some: 'body' });
+    assert.equal(mine.status, 405);
+    assert.equal(mine.headers['allow'], 'GET, HEAD');
+    // A path the document does not list stays a 404.
+    assert.equal((await request(app).delete('/nothing/42')).status, 404);
+  });
+
+  it('serves the document at /openapi.json', async () => {
+    const res = await request(build().app).get('/openapi.json');
+
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, thingsDocument);
   });
 
   it('treats a rejected async route like a thrown one', async () => {

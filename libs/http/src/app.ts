@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { requestLogger } from '@flotilla/logging';
 import { commonErrors } from './errors.ts';
+import { methodNotAllowed, openApiRoutes, type OpenApiDocument } from './openapi.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { requestId } from './request-id.ts';
 
@@ -23,12 +24,18 @@ export interface ServiceAppOptions {
    * never affected: the fault injection of `@flotilla/faults`.
    */
   faultMiddleware?: express.RequestHandler;
+  /**
+   * The service's OpenAPI document: served at `/openapi.json`, and a method it does not list on a
+   * path it does is answered 405 with `Allow`.
+   */
+  openApi?: OpenApiDocument;
 }
 
 /**
  * An Express app with the kit's middleware in order: metrics, request id, security headers,
- * request logging, JSON body parsing with a size limit; then the service's routes; then a 404 and
- * the problem+json error handler.
+ * request logging, a 405 for methods the service's OpenAPI document does not list, JSON body
+ * parsing with a size limit; then the service's routes; then a 404 and the problem+json error
+ * handler.
  */
 export function createServiceApp(options: ServiceAppOptions): Express {
   const app = express();
@@ -40,7 +47,9 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.use(helmet());
   app.use(requestLogger(options.logger));
   for (const router of options.systemRouters ?? []) app.use(router);
+  if (options.openApi) app.use(openApiRoutes(options.openApi));
   if (options.faultMiddleware) app.use(options.faultMiddleware);
+  if (options.openApi) app.use(methodNotAllowed(options.openApi));
   if (options.jsonBody !== false) {
     app.use(express.json({ limit: options.bodyLimit, strict: true }));
     app.use((req, _res, next) => {

@@ -88,6 +88,7 @@ describe('commonErrors', () => {
       TOKEN_INVALID: 401,
       FORBIDDEN: 403,
       ROUTE_NOT_FOUND: 404,
+      METHOD_NOT_ALLOWED: 405,
       PAYLOAD_TOO_LARGE: 413,
       UNSUPPORTED_MEDIA_TYPE: 415,
       SERVICE_UNAVAILABLE: 503,

@@ -70,6 +70,7 @@ export const commonErrors = defineErrors({
   TOKEN_INVALID: { status: 401, message: 'The access token is invalid or expired.' },
   FORBIDDEN: { status: 403, message: 'You may not do this.' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such route.' },
+  METHOD_NOT_ALLOWED: { status: 405, message: 'This method is not allowed on this path.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be application/json.' },
   SERVICE_UNAVAILABLE: {

@@ -25,8 +25,11 @@ export {
 export { validate, type RequestPart } from './validate.ts';
 export {
   buildOpenApiDocument,
+  methodNotAllowed,
   openApiRoutes,
+  problemResponse,
   type OpenApiDocument,
+  type OperationLink,
   type OpenApiInfo,
   type OperationSpec,
 } from './openapi.ts';

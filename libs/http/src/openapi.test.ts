@@ -10,6 +10,7 @@ describe('buildOpenApiDocument', () => {
       {
         method: 'post',
         path: '/things/{id}',
+        operationId: 'makeThing',
         summary: 'Make a thing',
         auth: true,
         params: z.object({ id: z.uuid() }),

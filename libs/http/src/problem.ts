@@ -64,10 +64,44 @@ function fromBodyParser(err: unknown): AppError | undefined {
   }
 }
 
+// A dependency that cannot be reached right now (a database restarting, a connection refused or
+// cut): the request may succeed when retried, so it is a 503 with Retry-After, not a 500. Node's
+// socket errors, PostgreSQL's connection-exception (08xxx) and shutdown (57P01-57P03) SQLSTATEs,
+// and the pool's own connection errors, which carry no code.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+const UNAVAILABLE_MESSAGES =
+  /^(timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error)/;
+
+function fromUnavailableDependency(err: unknown): AppError | undefined {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  const unavailable =
+    (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) ||
+    (typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message));
+  if (!unavailable) return undefined;
+  return commonErrors.create('SERVICE_UNAVAILABLE', {
+    cause: err,
+    headers: { 'Retry-After': '1' },
+  });
+}
+
 /**
- * Turns any error into `application/problem+json`. AppErrors keep their code and status; anything
- * else is a 500 `INTERNAL`. The message of every 5xx is logged with the request id and hidden from
- * the client.
+ * Turns any error into `application/problem+json`. AppErrors keep their code and status; an
+ * unreachable dependency is a 503 `SERVICE_UNAVAILABLE`; anything else is a 500 `INTERNAL`. The
+ * message of every 5xx is logged with the request id and hidden from the client.
  */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
@@ -78,7 +112,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     const appError =
       err instanceof AppError
         ? err
-        : (fromBodyParser(err) ?? commonErrors.create('INTERNAL', { cause: err }));
+        : (fromBodyParser(err) ??
+          fromUnavailableDependency(err) ??
+          commonErrors.create('INTERNAL', { cause: err }));
     const requestId = typeof req.id === 'string' ? req.id : undefined;
     if (appError.status < 500) {
       logger.debug({ code: appError.code, requestId }, appError.message);

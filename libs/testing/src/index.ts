@@ -12,6 +12,7 @@ export {
   startLocalPostgres,
   startLocalRedis,
   type LocalServer,
+  type RestartableServer,
 } from './local-servers.ts';
 export {
   createTestDatabase,

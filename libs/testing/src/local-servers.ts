@@ -23,6 +23,20 @@ export interface LocalServer {
   stop(): Promise<void>;
 }
 
+/**
+ * A local server whose process can be taken away and brought back on the same port and data, as
+ * an outage: for tests of what services do while their database or cache is gone.
+ */
+export interface RestartableServer extends LocalServer {
+  /**
+   * Ends the process and keeps its data. PostgreSQL gets an immediate shutdown (SIGQUIT: no
+   * checkpoint, clients cut off, crash recovery from the WAL on the next start), Redis SIGKILL.
+   */
+  halt(): Promise<void>;
+  /** Starts it again on the same port and data; resolves once it answers. */
+  resume(): Promise<void>;
+}
+
 interface RunAs {
   uid: number;
   gid: number;
@@ -160,8 +174,14 @@ function failIfExited(child: ChildProcess, name: string): void {
   }
 }
 
-/** Starts a throwaway PostgreSQL server on a free loopback port; data lives in a temp dir. */
-export async function startLocalPostgres(): Promise<LocalServer> {
+/**
+ * Starts a throwaway PostgreSQL server on a free loopback port; data lives in a temp dir. Without
+ * `durable`, commits are not waited for (synchronous_commit off), which is fastest for tests; with
+ * it, a commit is in the WAL before it is acknowledged, so a crash loses no committed row.
+ */
+export async function startLocalPostgres(
+  options: { durable?: boolean } = {},
+): Promise<RestartableServer> {
   const { initdb, postgres } = findLocalBinaries();
   if (!initdb || !postgres) {
     throw new Error(
@@ -178,43 +198,53 @@ export async function startLocalPostgres(): Promise<LocalServer> {
     runAs,
   );
   const port = await freePort();
-  const child = start(
-    postgres,
-    [
-      '-D',
-      dataDir,
-      '-p',
-      String(port),
-      '-k',
-      dir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'max_connections=300',
-      // Throwaway data: durability settings off for speed.
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
-    ],
-    dir,
-    runAs,
-  );
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  await waitFor('local PostgreSQL', async () => {
-    failIfExited(child, 'postgres');
-    const client = new pg.Client({ connectionString: url });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  });
+  const launch = async () => {
+    const child = start(
+      postgres,
+      [
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'max_connections=300',
+        // Throwaway data: durability settings off for speed (a process crash loses nothing
+        // written; only an OS crash could).
+        '-c',
+        'fsync=off',
+        '-c',
+        'full_page_writes=off',
+        ...(options.durable ? [] : ['-c', 'synchronous_commit=off']),
+      ],
+      dir,
+      runAs,
+    );
+    await waitFor('local PostgreSQL', async () => {
+      failIfExited(child, 'postgres');
+      const client = new pg.Client({ connectionString: url });
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    });
+    return child;
+  };
+  let child = await launch();
   return {
     url,
+    async halt() {
+      await stopChild(child, 'SIGQUIT');
+    },
+    async resume() {
+      child = await launch();
+    },
     async stop() {
       // SIGINT is PostgreSQL's "fast" shutdown: it does not wait for clients to disconnect.
       await stopChild(child, 'SIGINT');
@@ -225,7 +255,7 @@ export async function startLocalPostgres(): Promise<LocalServer> {
 }
 
 /** Starts a throwaway Redis server on a free loopback port, without persistence. */
-export async function startLocalRedis(): Promise<LocalServer> {
+export async function startLocalRedis(): Promise<RestartableServer> {
   const { redisServer } = findLocalBinaries();
   if (!redisServer) {
     throw new Error(
@@ -237,41 +267,51 @@ export async function startLocalRedis(): Promise<LocalServer> {
   mkdirSync(join(dir, 'data'));
   if (runAs) chownSync(join(dir, 'data'), runAs.uid, runAs.gid);
   const port = await freePort();
-  const child = start(
-    redisServer,
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      join(dir, 'data'),
-    ],
-    dir,
-    runAs,
-  );
   const url = `redis://127.0.0.1:${port}`;
-  await waitFor('local Redis', async () => {
-    failIfExited(child, 'redis-server');
-    const client = new Redis(url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
+  const launch = async () => {
+    const child = start(
+      redisServer,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        join(dir, 'data'),
+      ],
+      dir,
+      runAs,
+    );
+    await waitFor('local Redis', async () => {
+      failIfExited(child, 'redis-server');
+      const client = new Redis(url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      client.on('error', () => undefined); // failures surface through connect() below
+      try {
+        await client.connect();
+        await client.ping();
+      } finally {
+        client.disconnect();
+      }
     });
-    client.on('error', () => undefined); // failures surface through connect() below
-    try {
-      await client.connect();
-      await client.ping();
-    } finally {
-      client.disconnect();
-    }
-  });
+    return child;
+  };
+  let child = await launch();
   return {
     url,
+    async halt() {
+      await stopChild(child, 'SIGKILL');
+    },
+    async resume() {
+      child = await launch();
+    },
     async stop() {
       await stopChild(child, 'SIGTERM');
       rmSync(dir, { recursive: true, force: true });

@@ -13,11 +13,13 @@ export const ROUTES: readonly RouteSpec[] = [
   { prefix: '/api/payments', service: 'payment-service', upstreamPrefix: '/payments' },
 ];
 
-/** Requests that need no token: registering and logging in (the services still check the rest). */
+const PUBLIC_PATHS = new Set(['/api/users', '/api/auth/login', '/api/auth/token']);
+
+/**
+ * Requests that need no token: registering and logging in. Any method on those paths passes, so
+ * that the service answers a method it does not take with 405 and `Allow`, not the gateway with
+ * 401; the services check the rest.
+ */
 export function isPublic(method: string, path: string): boolean {
-  return (
-    (method === 'POST' &&
-      (path === '/api/users' || path === '/api/auth/login' || path === '/api/auth/token')) ||
-    (method === 'GET' && path === '/api/openapi.json')
-  );
+  return PUBLIC_PATHS.has(path) || (method === 'GET' && path === '/api/openapi.json');
 }

@@ -21,6 +21,9 @@ export interface OrderRow {
   updated_at: Date;
 }
 
+/** A row of a listing, with created_at in microseconds since the epoch, exact (a Date keeps milliseconds only). */
+export type ListedOrderRow = OrderRow & { created_us: string };
+
 export function toView(row: OrderRow): OrderView {
   return {
     id: row.id,
@@ -82,21 +85,24 @@ export const ordersRepository = {
     return rows[0];
   },
 
-  /** Newest first, after the (createdAt, id) of the cursor. */
+  /** Newest first, after the (created_at in microseconds, id) of the cursor. */
   async listByUser(
     db: Queryable,
     userId: string,
     limit: number,
-    after?: { createdAt: string; id: string },
-  ): Promise<OrderRow[]> {
+    after?: { createdUs: string; id: string },
+  ): Promise<ListedOrderRow[]> {
+    const columns = `*, (EXTRACT(EPOCH FROM created_at) * 1000000)::bigint::text AS created_us`;
     const { rows } = after
-      ? await db.query<OrderRow>(
-          `SELECT * FROM orders WHERE user_id = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid)
-           ORDER BY created_at DESC, id DESC LIMIT $4`,
-          [userId, after.createdAt, after.id, limit],
+      ? await db.query<ListedOrderRow>(
+          `SELECT ${columns} FROM orders
+            WHERE user_id = $1
+              AND (created_at, id) < (timestamptz 'epoch' + $2::bigint * interval '1 microsecond', $3::uuid)
+            ORDER BY created_at DESC, id DESC LIMIT $4`,
+          [userId, after.createdUs, after.id, limit],
         )
-      : await db.query<OrderRow>(
-          'SELECT * FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2',
+      : await db.query<ListedOrderRow>(
+          `SELECT ${columns} FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
           [userId, limit],
         );
     return rows;

@@ -5,7 +5,12 @@ import type { Logger } from '@flotilla/logging';
 import type { Counter } from 'prom-client';
 import { ensureUserExists, type ServiceTokenSource } from '../clients/upstreams.ts';
 import { errors } from '../errors.ts';
-import { ordersRepository as repo, toView, type OrderRow } from './orders.repository.ts';
+import {
+  ordersRepository as repo,
+  toView,
+  type ListedOrderRow,
+  type OrderRow,
+} from './orders.repository.ts';
 import { orderTotal, type CreateOrderInput, type OrderView } from './orders.schemas.ts';
 
 export interface OrdersServiceDeps {
@@ -111,6 +116,15 @@ export function createOrdersService(deps: OrdersServiceDeps) {
       input: CreateOrderInput,
       keyed: { key: string; fingerprint: string },
     ): Promise<{ order: OrderView; replayed: boolean }> {
+      // While payment-service's circuit is open nothing could be charged: fail at once, storing
+      // nothing, and let the client come back with the same key.
+      if (payments.circuitState === 'open') {
+        throw errors.create('PAYMENT_UNAVAILABLE', {
+          message:
+            'payment-service is unavailable; nothing was stored, retry with the same Idempotency-Key.',
+          headers: { 'Retry-After': String(Math.ceil(deps.retryDelayMs / 1000)) },
+        });
+      }
       await ensureUserExists(deps.users, tokens, principal.userId);
       const { row, created } = await repo.insertOnce(db, {
         userId: principal.userId,
@@ -138,7 +152,7 @@ export function createOrdersService(deps: OrdersServiceDeps) {
     },
 
     async list(principal: Principal, limit: number, cursor: string | undefined) {
-      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      const after = cursor ? decodeCursor(cursor) : undefined;
       const rows = await repo.listByUser(db, principal.userId, limit + 1, after);
       const page = rows.slice(0, limit);
       const last = page.at(-1);
@@ -190,25 +204,12 @@ export function createOrdersService(deps: OrdersServiceDeps) {
 
 export type OrdersService = ReturnType<typeof createOrdersService>;
 
-function encodeCursor(row: OrderRow): string {
-  return Buffer.from(JSON.stringify([row.created_at.toISOString(), row.id])).toString('base64url');
+function encodeCursor(row: ListedOrderRow): string {
+  return `${row.created_us}_${row.id}`;
 }
 
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(
-      Buffer.from(cursor, 'base64url').toString('utf8'),
-    ) as unknown[];
-    if (
-      typeof createdAt === 'string' &&
-      !Number.isNaN(Date.parse(createdAt)) &&
-      typeof id === 'string' &&
-      /^[0-9a-f-]{36}$/.test(id)
-    ) {
-      return { createdAt, id };
-    }
-  } catch {
-    // fall through to the error below
-  }
-  throw errors.create('INVALID_CURSOR');
+/** A cursor the schema has checked (`CURSOR`): microseconds since the epoch and an id. */
+function decodeCursor(cursor: string): { createdUs: string; id: string } {
+  const [createdUs = '0', id = ''] = cursor.split('_');
+  return { createdUs, id };
 }

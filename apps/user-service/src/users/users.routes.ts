@@ -1,5 +1,5 @@
 import { principalOf, requireAuth } from '@flotilla/auth';
-import { validate } from '@flotilla/http';
+import { commonErrors, validate } from '@flotilla/http';
 import { Router } from 'express';
 import type { TokenService } from '../auth/tokens.ts';
 import type { UsersService } from './users.service.ts';
@@ -22,6 +22,8 @@ export function usersRoutes(users: UsersService, tokens: TokenService): Router {
 
   router.get('/users/me', auth, async (req, res) => {
     const principal = principalOf(req);
+    // A service token names a client, not a user: it has no profile.
+    if (principal.role === 'service') throw commonErrors.create('FORBIDDEN');
     res.json(await users.getProfile(principal, principal.userId));
   });
 
