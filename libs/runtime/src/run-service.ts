@@ -19,6 +19,7 @@ export interface RunnableConfig {
   SHUTDOWN_DRAIN_DELAY_MS: number;
   SHUTDOWN_TIMEOUT_MS: number;
   DATABASE_URL?: string;
+  DB_CONNECTION_TIMEOUT_MS?: number;
   MIGRATE_ON_START?: boolean;
   ADMIN_HOST: string;
   ADMIN_PORT: number;
@@ -77,6 +78,7 @@ export async function runService<C extends RunnableConfig, D extends RunnableDep
     await runMigrations({
       databaseUrl: config.DATABASE_URL,
       dir: options.migrationsDir,
+      connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS,
       log: (message) => logger.info(message),
     });
   }
@@ -148,7 +150,8 @@ async function untilReady(health: Health, logger: Logger): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const report = await health.readiness();
     if (report.status === 'ready' || report.status === 'degraded') return;
-    if (attempt === 1) logger.info({ checks: report.checks }, 'waiting to be ready before listening');
+    if (attempt === 1)
+      logger.info({ checks: report.checks }, 'waiting to be ready before listening');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
