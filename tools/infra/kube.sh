@@ -38,7 +38,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${FLOTILLA_KUBE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flotilla-kube}
-PREFIX=$CACHE/prefix
+PREFIX=${FLOTILLA_KUBE_PREFIX:-$CACHE/prefix} # the builds; state/ and the rest stay in $CACHE
 BIN=$PREFIX/bin SHARE=$PREFIX/share SRC=$PREFIX/src
 STATE=$CACHE/state REAL=$CACHE/realstate ROLLOUTS=$CACHE/rollouts-state FLAGGER=$CACHE/flagger-state
 
@@ -324,17 +324,31 @@ start() { # start DIR NAME EXE ARGS...: in the background, logs in DIR/logs, pid
   setsid "$@" >"$dir/logs/$name.log" 2>&1 </dev/null &
   echo $! >"$dir/pids/$name.pid"
 }
-stop() { # stop DIR NAME EXE: TERM, up to 15 s, then KILL
-  local file=$1/pids/$2.pid pid
-  running "$file" "$3" || return 0
-  pid=$(cat "$file")
-  kill -TERM "$pid" 2>/dev/null || true
+alive() { # alive PID...: one of them still runs
+  local pid
+  for pid in "$@"; do if kill -0 "$pid" 2>/dev/null; then return 0; fi; done
+  return 1
+}
+stop() { # stop DIR NAME=EXE...: TERM them together, wait up to 15 s, then KILL what is left
+  local dir=$1 entry pid pids=()
+  shift
+  for entry in "$@"; do
+    if running "$dir/pids/${entry%%=*}.pid" "${entry#*=}"; then
+      pid=$(cat "$dir/pids/${entry%%=*}.pid")
+      kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
+    fi
+  done
+  [ "${#pids[@]}" -gt 0 ] || return 0
   for _ in $(seq 75); do
-    kill -0 "$pid" 2>/dev/null || return 0
+    alive "${pids[@]}" || return 0
     sleep 0.2
   done
-  log "$2 ($pid) ignored TERM: killing it"
-  kill -KILL "$pid" 2>/dev/null || true
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      log "pid $pid ignored TERM: killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
 }
 plane_running() { running "$STATE/pids/$1.pid" "$BIN/$1"; }
 port_taken() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
@@ -489,8 +503,10 @@ EOF
 
 plane_down() {
   [ -d "$STATE/pids" ] || return 0
-  local c
-  for c in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do stop "$STATE" "$c" "$BIN/$c"; done
+  # clients first, then the API server, then etcd: nothing logs a lost connection
+  stop "$STATE" kwok="$BIN/kwok" kube-scheduler="$BIN/kube-scheduler" kube-controller-manager="$BIN/kube-controller-manager"
+  stop "$STATE" kube-apiserver="$BIN/kube-apiserver"
+  stop "$STATE" etcd="$BIN/etcd"
 }
 
 # --- the real node -----------------------------------------------------------------------------
@@ -619,6 +635,7 @@ real_up() {
     for k in "${SYSCTLS[@]}"; do [ -e "/proc/sys/$k" ] && echo "$k $(cat "/proc/sys/$k")"; done >"$REAL/host.orig"
     [ -e /var/lib/cni ] || touch "$REAL/made-var-lib-cni" # libcni's result cache
     [ -e /run/containerd ] || touch "$REAL/made-run-containerd" # the shims' sockets
+    [ -e /var/lib/kubelet ] || touch "$REAL/made-var-lib-kubelet" # its device plugin socket's fixed place
     nft_ list tables >"$REAL/nft-tables.orig" 2>/dev/null || true
   fi
   # kubelet wants --cgroup-root in every v1 hierarchy; cpuset needs its cpus and mems.
@@ -656,6 +673,7 @@ real_up() {
     --config="$REAL/kubelet/config.yaml" --kubeconfig="$REAL/kubelet/kubeconfig" \
     --root-dir="$REAL/kubelet/root" --cert-dir="$REAL/kubelet/pki" \
     --hostname-override="$REAL_NODE" --node-ip="$NODE_IP" --node-labels=type=real --v=1 \
+    --volume-plugin-dir="$REAL/kubelet/volume-plugins" \
     --containerd="$CTRD_SOCK" # cAdvisor's own containerd client (its default is dockerd's)
   wait_for "kubelet /healthz" 60 curl -sf "http://127.0.0.1:$KUBELET_HEALTHZ/healthz"
   wait_for "node $REAL_NODE Ready" 90 kc wait --for=condition=Ready "node/$REAL_NODE" --timeout=2s
@@ -704,17 +722,16 @@ real_down() {
       kc delete pods -A --field-selector "spec.nodeName=$REAL_NODE" --grace-period=3 --timeout=60s >/dev/null 2>&1 || true
     fi
   fi
-  stop "$REAL" kube-proxy "$BIN/kube-proxy"
-  stop "$REAL" kubelet "$BIN/kubelet"
+  stop "$REAL" kube-proxy="$BIN/kube-proxy" kubelet="$BIN/kubelet"
   if running "$REAL/pids/containerd.pid" "$ctrd"; then # whatever still runs: through containerd
     for id in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks kill -s KILL "$id" >/dev/null 2>&1 || true; done
     sleep 1
     for id in $(ctr_ tasks ls -q 2>/dev/null); do ctr_ tasks delete -f "$id" >/dev/null 2>&1 || true; done
     for id in $(ctr_ containers ls -q 2>/dev/null); do ctr_ containers delete "$id" >/dev/null 2>&1 || true; done
   fi
-  stop "$REAL" containerd "$ctrd"
+  stop "$REAL" containerd="$ctrd"
   for p in /proc/[0-9]*; do # shims outlive containerd: only those of this instance's socket
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- "containerd-shim.*-address $CTRD_SOCK "; then
+    if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q -- "containerd-shim.*-address $CTRD_SOCK "; then
       kill -KILL "${p#/proc/}" 2>/dev/null || true
     fi
   done
@@ -734,6 +751,7 @@ real_down() {
   for d in $(cgroup_dirs); do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
   [ ! -e "$REAL/made-var-lib-cni" ] || rm -rf /var/lib/cni
   [ ! -e "$REAL/made-run-containerd" ] || rmdir /run/containerd/s /run/containerd 2>/dev/null || true
+  [ ! -e "$REAL/made-var-lib-kubelet" ] || rm -rf /var/lib/kubelet
   rm -rf "$REAL"
 }
 
@@ -755,7 +773,7 @@ rollouts_up() {
   mkdir -p "$ROLLOUTS"
   # The CRDs are too big for a client-side apply (its last-applied annotation): server-side.
   kc apply --server-side --force-conflicts -f "$share/crds/" >/dev/null
-  kc wait --for=condition=Established crd/rollouts.argoproj.io crd/analysisruns.argoproj.io --timeout=60s >/dev/null
+  wait_for "the Rollouts CRDs" 60 kc wait --for=condition=Established crd/rollouts.argoproj.io crd/analysisruns.argoproj.io --timeout=2s
   kc create namespace argo-rollouts --dry-run=client -o yaml | kc apply -f - >/dev/null
   kc -n argo-rollouts create serviceaccount argo-rollouts --dry-run=client -o yaml | kc apply -f - >/dev/null
   kc apply -f "$share/argo-rollouts-clusterrole.yaml" >/dev/null
@@ -777,7 +795,7 @@ flagger_up() {
   if port_taken $FLAGGER_PORT; then die "port $FLAGGER_PORT is taken"; fi
   mkdir -p "$FLAGGER"
   kc apply --server-side --force-conflicts -f "$SHARE/crds/flagger.yaml" >/dev/null
-  kc wait --for=condition=Established crd/canaries.flagger.app --timeout=60s >/dev/null
+  wait_for "the Flagger CRDs" 60 kc wait --for=condition=Established crd/canaries.flagger.app --timeout=2s
   kc create namespace flagger-system --dry-run=client -o yaml | kc apply -f - >/dev/null
   # its own ServiceAccount, ClusterRole and binding, in flagger-system
   sed 's/namespace: default/namespace: flagger-system/' "$SHARE/flagger/account.yaml" | kc apply -f - >/dev/null
@@ -818,7 +836,7 @@ cmd_crds() {
   [ -s "$SHARE/crds/.complete" ] || die "no CRDs cached: run $0 install"
   kc apply --server-side --force-conflicts -f "$SHARE/crds/" >/dev/null
   if [ -d "$SHARE/argo-rollouts/crds" ]; then kc apply --server-side --force-conflicts -f "$SHARE/argo-rollouts/crds/" >/dev/null; fi
-  kc wait --for=condition=Established crd --all --timeout=60s >/dev/null
+  wait_for "the CRDs" 90 kc wait --for=condition=Established crd --all --timeout=30s
   log "CRDs applied: $(kc get crd -o name | wc -l) kinds"
 }
 
@@ -906,11 +924,11 @@ host_state() {
 cmd_down() {
   local t0=$EPOCHREALTIME c
   if [ -d "$FLAGGER" ]; then
-    stop "$FLAGGER" controller "$BIN/flagger"
+    stop "$FLAGGER" controller="$BIN/flagger"
     rm -rf "$FLAGGER"
   fi
   if [ -d "$ROLLOUTS" ]; then
-    stop "$ROLLOUTS" controller "$BIN/rollouts-controller"
+    stop "$ROLLOUTS" controller="$BIN/rollouts-controller"
     rm -rf "$ROLLOUTS"
   fi
   real_down # while the API server can still drain the node
