@@ -151,8 +151,8 @@ describe('the project on a real node', () => {
       ]),
     );
     const manifest = readFileSync(new URL('./backing-services.yaml', import.meta.url), 'utf8')
-      .replace('POSTGRES_IMAGE', postgresImage)
-      .replace('REDIS_IMAGE', redisImage);
+      .replaceAll('POSTGRES_IMAGE', postgresImage)
+      .replaceAll('REDIS_IMAGE', redisImage);
     ok('kubectl apply', await kubectl(['-n', DATA, 'apply', '-f', '-'], { input: manifest }));
     for (const name of ['postgres', 'redis'])
       ok(
