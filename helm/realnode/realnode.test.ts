@@ -296,16 +296,21 @@ describe('the project on a real node', () => {
         '--wait',
         '--timeout',
         '45s',
-        '--set',
+        '--set-string',
         'user-service.env.FAULT_READINESS_FAIL=true',
       ],
       { timeoutMs: 120_000 },
     );
     // the new pod starts and its readiness fails; the Service keeps only the stable pod
-    const unready = await until('the never-ready pod', async () => {
-      const pods = await podsOf('user-service');
-      return pods.find((p) => p.metadata.name !== stable!.metadata.name && p.status.podIP);
-    });
+    const unready = await Promise.race([
+      until('the never-ready pod', async () => {
+        const pods = await podsOf('user-service');
+        return pods.find((p) => p.metadata.name !== stable!.metadata.name && p.status.podIP);
+      }),
+      upgrade.then((result) => {
+        throw new Error(`helm upgrade ended before a new pod started:\n${result.stderr}`);
+      }),
+    ]);
     let served = 0;
     for (let i = 0; i < 10; i++) {
       assert.deepEqual(await endpointIps('user-service'), [stable!.status.podIP]);
