@@ -41,6 +41,10 @@ export function serviceConfigShape(defaultPort: number) {
       false,
       'listen with SO_REUSEPORT, so that a new process can bind the same port while this one drains',
     ),
+    SHUTDOWN_IDLE_GRACE_MS: field.milliseconds(
+      2000,
+      'after the listener closes, how long idle keep-alive connections may carry one more request (answered with Connection: close)',
+    ),
     SHUTDOWN_TIMEOUT_MS: field.milliseconds(
       25_000,
       'hard limit for a graceful shutdown; then exit 1',

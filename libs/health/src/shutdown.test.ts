@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { setImmediate } from 'node:timers/promises';
 import { createLogger } from '@flotilla/logging';
 import express from 'express';
+import { Agent, request } from 'undici';
 import { createHealth, installGracefulShutdown, type Closer, type Health } from './index.ts';
 
 const logger = createLogger({ service: 'test', level: 'silent' });
@@ -160,6 +161,38 @@ describe('installGracefulShutdown', () => {
     assert.equal(await exited.promise, 0);
     await done;
     assert.deepEqual(events, ['slow request finished', 'close redis']);
+  });
+
+  it('lets an idle keep-alive connection carry one more request during the idle grace, closing it after', async () => {
+    const health = createHealth({ checks: [] });
+    const { server, url } = await startServer(health);
+    const agent = new Agent({ keepAliveTimeout: 60_000, connections: 1 });
+    const get = () => request(`${url}/health`, { dispatcher: agent });
+    const first = await get();
+    await first.body.text();
+    const grace = deferred();
+    const exited = deferred<number>();
+    const done = installGracefulShutdown({
+      server,
+      health,
+      logger,
+      resources: [],
+      drainDelayMs: 0,
+      idleGraceMs: 10_000,
+      timeoutMs: 5000,
+      signals: [],
+      sleep: (ms) => (ms === 10_000 ? grace.promise : Promise.resolve()),
+      exit: exited.resolve,
+    })('SIGTERM');
+    while (server.listening) await setImmediate();
+
+    const again = await get();
+    assert.equal(again.statusCode, 200, 'the idle connection still answers during the grace');
+    assert.equal(again.headers['connection'], 'close');
+    await again.body.text();
+    assert.equal(await exited.promise, 0);
+    await done;
+    await agent.close();
   });
 
   it('exits 1 when a resource fails to close, after trying the others', async () => {

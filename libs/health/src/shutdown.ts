@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Health } from './health.ts';
@@ -18,6 +19,13 @@ export interface ShutdownOptions {
   resources: readonly Closer[];
   /** Time between turning unready and closing the listener, so load balancers notice. */
   drainDelayMs: number;
+  /**
+   * Once the listener is closed, how long idle keep-alive connections stay open to be used once
+   * more (their next response closes them) before they are closed. A client that writes into a
+   * connection at the instant the server closes it sees the request fail; this makes that rare.
+   * Default 0: closed at once.
+   */
+  idleGraceMs?: number;
   /** After this long the process exits 1 whatever is still open. */
   timeoutMs: number;
   signals?: readonly NodeJS.Signals[];
@@ -51,17 +59,25 @@ export function installGracefulShutdown(
       health.startDraining();
       await sleep(drainDelayMs);
 
-      // Responses from now on close their connection, and idle keep-alive sockets are closed.
-      const closed = servers.map((server) => {
-        server.prependListener('request', (_req, res) => res.setHeader('Connection', 'close'));
-        const done = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        return done;
-      });
+      // Responses from now on close their connection; idle keep-alive sockets are closed after
+      // the grace (at once without one), then swept as they go idle.
+      const closed = Promise.all(
+        servers.map((server) => {
+          server.prependListener('request', (_req, res) => res.setHeader('Connection', 'close'));
+          // net.Server's close stops accepting and calls back once every connection has ended;
+          // http.Server's would also close the idle ones at once, before their grace.
+          return new Promise<void>((resolve) => {
+            NetServer.prototype.close.call(server, () => resolve());
+          });
+        }),
+      );
+      const idleGraceMs = options.idleGraceMs ?? 0;
+      if (idleGraceMs > 0) await Promise.race([closed, sleep(idleGraceMs)]);
+      for (const server of servers) server.closeIdleConnections();
       const idleSweep = setInterval(() => {
         for (const server of servers) server.closeIdleConnections();
       }, 100);
-      await Promise.all(closed);
+      await closed;
       clearInterval(idleSweep);
       logger.info('listener closed; in-flight requests finished');
 

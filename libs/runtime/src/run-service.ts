@@ -17,6 +17,7 @@ export interface RunnableConfig {
   HTTP_REQUEST_TIMEOUT_MS: number;
   HTTP_REUSE_PORT: boolean;
   SHUTDOWN_DRAIN_DELAY_MS: number;
+  SHUTDOWN_IDLE_GRACE_MS: number;
   SHUTDOWN_TIMEOUT_MS: number;
   DATABASE_URL?: string;
   DB_CONNECTION_TIMEOUT_MS?: number;
@@ -125,6 +126,7 @@ export async function runService<C extends RunnableConfig, D extends RunnableDep
     logger,
     resources: [{ name: 'tracing', close: shutdownTracing }, ...deps.resources, ...adminCloser],
     drainDelayMs: config.SHUTDOWN_DRAIN_DELAY_MS,
+    idleGraceMs: config.SHUTDOWN_IDLE_GRACE_MS,
     timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
   });
   const reusePort = config.HTTP_REUSE_PORT;

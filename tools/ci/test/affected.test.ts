@@ -66,7 +66,7 @@ const SCENARIOS: Scenario[] = [
     deploy: APPS,
   },
   {
-    change: "the image checks (not the image)",
+    change: 'the image checks (not the image)',
     file: 'docker/src/compose.ts',
     test: ['docker'],
     notTest: LIBS,

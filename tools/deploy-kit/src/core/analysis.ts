@@ -54,7 +54,11 @@ export function increase(before: Sample, after: Sample): Sample {
 }
 
 /** The figures of a measurement: requests, success rate and p99, from a sample's increase. */
-export function figuresOf(sample: Sample): Omit<Figures, 'weight' | 'verdict' | 'reason'> {
+export function figuresOf(sample: Sample): {
+  requests: number;
+  successRate: number | undefined;
+  p99Seconds: number | undefined;
+} {
   const requests = Object.values(sample.statuses).reduce((sum, n) => sum + n, 0);
   const failed = Object.entries(sample.statuses)
     .filter(([status]) => /^5\d\d$/.test(status))
@@ -74,7 +78,7 @@ const millis = (seconds: number) => `${Math.round(seconds * 1000)} ms`;
  * then the success rate and the p99 must both hold.
  */
 export function judge(
-  measured: Omit<Figures, 'verdict' | 'reason'>,
+  measured: Omit<Figures, 'verdict' | 'reason'> & { requests: number },
   thresholds: Pick<AnalysisSettings, 'minRequests' | 'minSuccessRate' | 'maxP99Seconds'>,
 ): Figures {
   if (measured.requests < thresholds.minRequests || measured.successRate === undefined) {

@@ -61,7 +61,7 @@ export function formatPlan(plan: Plan): string {
 
 /** One measurement on one line: `10%  212 req  99.5%  p99 41 ms  passed`. */
 export function formatFigures(f: Figures): string {
-  return `${String(f.weight).padStart(3)}%  ${String(f.requests).padStart(5)} req  success ${pct(f.successRate).padStart(6)}  p99 ${ms(f.p99Seconds).padStart(7)}  ${f.verdict}`;
+  return `${String(f.weight).padStart(3)}%  ${String(f.requests ?? '-').padStart(5)} req  success ${pct(f.successRate).padStart(6)}  p99 ${ms(f.p99Seconds).padStart(7)}  ${f.verdict}`;
 }
 
 /** The measured steps of a release: one row per measurement. */
@@ -147,7 +147,7 @@ export function formatMarkdown(release: ReleaseRecord, chartFile: string | undef
       '| --- | --- | --- | --- | --- |',
       ...rows.map(
         (r) =>
-          `| ${r.weight}% | ${r.requests} | ${pct(r.successRate)} | ${ms(r.p99Seconds)} | ${r.verdict}: ${r.reason} |`,
+          `| ${r.weight}% | ${r.requests ?? '-'} | ${pct(r.successRate)} | ${ms(r.p99Seconds)} | ${r.verdict}: ${r.reason} |`,
       ),
     );
   }

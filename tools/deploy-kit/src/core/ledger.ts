@@ -5,7 +5,8 @@ import type { StepKind } from './plan.ts';
 export interface Figures {
   /** The new version's share of the traffic while it was measured. */
   weight: number;
-  requests: number;
+  /** Requests measured; undefined when the platform's analysis does not count them (Argo's). */
+  requests: number | undefined;
   /** Share of its requests that did not end in a 5xx; undefined without requests. */
   successRate: number | undefined;
   /** 99th percentile latency in seconds; undefined without requests. */

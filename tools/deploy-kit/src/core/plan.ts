@@ -55,6 +55,11 @@ export interface PlanRequest {
    * point on the local platform): it is smoke-tested once the old one is retired.
    */
   sharedPort: boolean;
+  /**
+   * The kit can reach the new version to smoke-test it (the local platform). On Kubernetes it does
+   * not reach into the cluster's network: the readiness probes and the analysis judge the pods.
+   */
+  smoke?: boolean;
   /** Redeploy even when the version already runs. */
   force?: boolean;
   /**
@@ -138,7 +143,8 @@ export function planRelease(request: PlanRequest): Plan {
   const strategy = rollback ? 'rolling' : (request.strategy ?? settings.strategy.type);
   const refusals: Refusal[] = [];
 
-  const supported = request.supports(strategy);
+  // A rollback goes back the platform's own way, whatever strategy the environment uses.
+  const supported = rollback ? true : request.supports(strategy);
   if (supported !== true) {
     refusals.push({ code: EXIT.usage, gate: 'strategy', message: supported });
   }
@@ -219,7 +225,8 @@ export function planRelease(request: PlanRequest): Plan {
       timeoutMs: environment.readyTimeout,
     },
   ];
-  const smoke: Step = { kind: 'smoke', title: `smoke test ${label}` };
+  const smoke: Step[] =
+    request.smoke === false ? [] : [{ kind: 'smoke', title: `smoke test ${label}` }];
   const retire: Step[] =
     current.versions.length > 0
       ? [
@@ -259,8 +266,8 @@ export function planRelease(request: PlanRequest): Plan {
     traffic.push({ kind: 'shift', title: `all traffic to ${label}`, weight: 100 });
   }
   const steps = request.sharedPort
-    ? [...start, ...retire, smoke]
-    : [...start, smoke, ...traffic, ...retire];
+    ? [...start, ...retire, ...smoke]
+    : [...start, ...smoke, ...traffic, ...retire];
 
   const gates = [
     ...(environment.promoteFrom && !rollback

@@ -27,6 +27,17 @@ export class LockHeldError extends Error {
   }
 }
 
+/** The analysis of a step failed; its measurements say why. */
+export class AnalysisFailedError extends Error {
+  readonly figures: Figures[];
+
+  constructor(reason: string, figures: Figures[]) {
+    super(`analysis failed: ${reason}`);
+    this.name = 'AnalysisFailedError';
+    this.figures = figures;
+  }
+}
+
 /** A mistake of the person or the machine that no release can fix: exit 2 with the message. */
 export class UsageError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -48,7 +59,10 @@ export interface Platform {
   supports(service: string, strategy: StrategyName): true | string;
   /** The new version joins the old one's port rather than taking weighted traffic. */
   sharedPort(service: string): boolean;
+  /** Migrations are a step of their own (false: they run inside `start`, as a chart hook). */
   migrations(service: string): boolean;
+  /** The kit can reach the new version to smoke-test it. */
+  readonly smokeTests: boolean;
 
   current(service: string): Promise<Current>;
   /** The releases of the service in this platform's environment, oldest first. */
@@ -74,7 +88,7 @@ export interface Platform {
     service: string,
     artefact: Artefact,
     label: string,
-    settings: Record<string, string>,
+    options: { settings: Record<string, string>; strategy: StrategyName },
   ): Promise<Candidate>;
   /** Resolves once the candidate is ready; rejects after timeoutMs or when it exits. */
   ready(candidate: Candidate, timeoutMs: number, progress: Progress): Promise<void>;
@@ -91,6 +105,17 @@ export interface Platform {
     candidate: Candidate,
     stable: { version: string; label: string } | undefined,
   ): Promise<void>;
+  /**
+   * The platform's own analysis of a step (Argo Rollouts' AnalysisRuns on Kubernetes), reporting
+   * each measurement as it comes; resolves with them once the step passes, rejects with
+   * {@link AnalysisFailedError} when it fails. Without it, the kit measures through an
+   * {@link AnalysisSource}.
+   */
+  analyse?(
+    candidate: Candidate,
+    step: { weight: number; pauseMs: number },
+    report: (figures: Figures) => void,
+  ): Promise<Figures[]>;
   /** Calls `onExit` if the candidate stops on its own; returns a function that stops watching. */
   watch(candidate: Candidate, onExit: (why: string) => void): () => void;
   /** A candidate recorded by an unfinished release, to abort it. */
@@ -99,7 +124,12 @@ export interface Platform {
   artefactOf(release: ReleaseRecord): Artefact;
 }
 
-export type Measured = Pick<Figures, 'requests' | 'successRate' | 'p99Seconds'>;
+/** What a source measured of the new version over a window. */
+export interface Measured {
+  requests: number;
+  successRate: number | undefined;
+  p99Seconds: number | undefined;
+}
 
 /** Where the analysis reads the new version's traffic: the gateway's metrics or Prometheus. */
 export interface AnalysisSource {
@@ -107,4 +137,14 @@ export interface AnalysisSource {
   begin(service: string, label: string): Promise<unknown>;
   /** What the version served since `mark`: requests, success rate, p99. */
   end(mark: unknown): Promise<Measured>;
+}
+
+/** The new version a recorded release started, as a platform's handle saved it. */
+export function candidateOfRecord(release: ReleaseRecord): Candidate {
+  return {
+    service: release.service,
+    label: release.label,
+    version: release.version,
+    handle: release.handle ?? {},
+  };
 }

@@ -24,6 +24,7 @@ export async function releaseChart(
     type: 'ordinal',
     sort: null,
     title: 'measurement (weight)',
+    axis: { labelAngle: 0 },
   } as const;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

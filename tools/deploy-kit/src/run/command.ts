@@ -20,9 +20,11 @@ import {
   unfinished,
   type Artefact,
   type Plan,
+  type PlanRequest,
   type ReleasePlan,
 } from '../core/plan.ts';
 import { artefactOf, whoRuns } from '../git.ts';
+import { createKubernetesPlatform } from '../platforms/kubernetes/kubernetes.platform.ts';
 import { createLocalPlatform } from '../platforms/local/local.platform.ts';
 import {
   LockHeldError,
@@ -109,7 +111,7 @@ function parseOptions<S extends z.ZodType>(schema: S, input: unknown): z.output<
 
 /** `deploy/environments/<name>.yaml`, validated (FLOTILLA_ENVIRONMENTS moves the folder). */
 export async function loadEnvironment(name: string, io: CommandIO): Promise<Environment> {
-  const dir = io.env['FLOTILLA_ENVIRONMENTS'] ?? join(io.workspace, 'deploy/environments');
+  const dir = environmentsDir(io);
   const file = join(dir, `${name}.yaml`);
   let text: string;
   try {
@@ -143,9 +145,18 @@ export function platformFor(environment: Environment, io: CommandIO): Platform {
       workspace: io.workspace,
     });
   }
-  throw new UsageError(
-    `${environment.name} runs on Kubernetes, and the kubernetes platform is not implemented yet; deploy to local, or use helm (README: Deploying to Kubernetes)`,
-  );
+  return createKubernetesPlatform({
+    environment,
+    environmentsDir: environmentsDir(io),
+    workspace: io.workspace,
+    ...(io.env['KUBECONFIG'] ? { kubeconfig: io.env['KUBECONFIG'] } : {}),
+    ...(io.env['IMAGE_REGISTRY'] ? { imageRegistry: io.env['IMAGE_REGISTRY'] } : {}),
+  });
+}
+
+/** Where the environment files are: FLOTILLA_ENVIRONMENTS, else deploy/environments. */
+function environmentsDir(io: CommandIO): string {
+  return io.env['FLOTILLA_ENVIRONMENTS'] ?? join(io.workspace, 'deploy/environments');
 }
 
 function sourceFor(environment: Environment, io: CommandIO): AnalysisSource {
@@ -297,6 +308,32 @@ function planExit(plan: Plan): number {
   return plan.kind === 'refused' ? Math.min(...plan.refusals.map((r) => r.code)) : EXIT.released;
 }
 
+/**
+ * Plans a release from what the platform says now: what runs, the history, the lock (unless this
+ * command holds it already, after undoing what a killed deploy left).
+ */
+function planner(
+  platform: Platform,
+  service: (typeof SERVICES)[number],
+  fixed: Omit<
+    PlanRequest,
+    'service' | 'current' | 'history' | 'lock' | 'supports' | 'migrations' | 'sharedPort' | 'smoke'
+  >,
+) {
+  return async (lockHeldByUs = false): Promise<Plan> =>
+    planRelease({
+      ...fixed,
+      service,
+      current: await platform.current(service),
+      history: await platform.history(service),
+      lock: lockHeldByUs ? undefined : await platform.lockState(service),
+      supports: (s) => platform.supports(service, s),
+      migrations: fixed.purpose === 'rollback' ? false : platform.migrations(service),
+      sharedPort: platform.sharedPort(service),
+      smoke: platform.smokeTests,
+    });
+}
+
 /** `deploy <service> --env=<env>`: plan the release and carry it out (or print it with --dry-run). */
 export function deploy(input: DeployOptions, io: CommandIO): Promise<number> {
   return guarded(io, 'deploy', async () => {
@@ -325,22 +362,16 @@ export function deploy(input: DeployOptions, io: CommandIO): Promise<number> {
       approved: options.approve || Boolean(approvedBy),
       ...(approvedBy ? { by: approvedBy } : {}),
     };
-    const makePlan = async (lockHeldByUs = false) =>
-      planRelease({
-        service: options.service,
+    const planWith = (approval: PlanRequest['approval']) =>
+      planner(platform, options.service, {
         environment,
         artefact,
-        current: await platform.current(options.service),
-        history: await platform.history(options.service),
         upstreamHistory: upstream,
-        lock: lockHeldByUs ? undefined : await platform.lockState(options.service),
         approval,
         ...(options.strategy ? { strategy: options.strategy } : {}),
-        supports: (s) => platform.supports(options.service, s),
-        migrations: platform.migrations(options.service),
-        sharedPort: platform.sharedPort(options.service),
         force: options.force,
       });
+    let makePlan = planWith(approval);
     let plan = await makePlan();
     const onlyApprovalMissing =
       plan.kind === 'refused' &&
@@ -357,6 +388,7 @@ export function deploy(input: DeployOptions, io: CommandIO): Promise<number> {
         `Release ${options.service} ${artefact.version} to ${environment.name}?`,
       );
       approval = { approved: yes, by: whoRuns(io.env, hostname()) };
+      makePlan = planWith(approval);
       plan = await makePlan();
     }
     if (options.dryRun || plan.kind !== 'release') {
@@ -422,21 +454,13 @@ export function rollback(input: RollbackOptions, io: CommandIO): Promise<number>
     const artefact = platform.artefactOf(target);
     const available = await platform.artefactAvailable(options.service, artefact, false);
     if (available !== true) throw new UsageError(available);
-    const makePlan = async (lockHeldByUs = false) =>
-      planRelease({
-        service: options.service,
-        environment,
-        artefact,
-        current: await platform.current(options.service),
-        history: await platform.history(options.service),
-        upstreamHistory: [],
-        lock: lockHeldByUs ? undefined : await platform.lockState(options.service),
-        approval: { approved: true },
-        supports: (s) => platform.supports(options.service, s),
-        migrations: false,
-        sharedPort: platform.sharedPort(options.service),
-        purpose: 'rollback',
-      });
+    const makePlan = planner(platform, options.service, {
+      environment,
+      artefact,
+      upstreamHistory: [],
+      approval: { approved: true },
+      purpose: 'rollback',
+    });
     const plan = await makePlan();
     if (options.dryRun || plan.kind !== 'release') {
       printPlan(io, plan, json);

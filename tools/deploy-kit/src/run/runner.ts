@@ -1,7 +1,12 @@
 import { judge, stepVerdict } from '../core/analysis.ts';
 import type { Figures, ReleaseRecord, Result, StepRecord } from '../core/ledger.ts';
 import { EXIT, type ReleasePlan, type Step } from '../core/plan.ts';
-import type { AnalysisSource, Candidate, Platform } from '../platforms/platform.ts';
+import {
+  AnalysisFailedError,
+  type AnalysisSource,
+  type Candidate,
+  type Platform,
+} from '../platforms/platform.ts';
 
 /** Time, injectable: the runner waits (pauses, holds) only through it. */
 export interface Clock {
@@ -139,12 +144,10 @@ export async function runRelease(
           await platform.migrate(plan.service, plan.artefact, plan.label, progress);
           break;
         case 'start':
-          candidate = await platform.start(
-            plan.service,
-            plan.artefact,
-            plan.label,
-            options.settings ?? {},
-          );
+          candidate = await platform.start(plan.service, plan.artefact, plan.label, {
+            settings: options.settings ?? {},
+            strategy: plan.strategy,
+          });
           release.handle = candidate.handle;
           await platform.record(release);
           stopWatching = platform.watch(candidate, (why) =>
@@ -190,7 +193,7 @@ export async function runRelease(
       record.status = 'failed';
       record.durationMs = clock.now() - stepStart;
       record.detail = reasonOf(err, failure.signal);
-      if (err instanceof AnalysisFailed) record.figures = err.figures;
+      if (err instanceof AnalysisFailedError) record.figures = err.figures;
       release.steps.push(record);
       emit({ type: 'step', index, step, status: 'failed', detail: record.detail });
       throw new StepFailed(`${step.title}: ${record.detail}`, { cause: err });
@@ -201,6 +204,19 @@ export async function runRelease(
     step: Extract<Step, { kind: 'analyse' | 'hold' }>,
     index: number,
   ): Promise<Figures[]> => {
+    if (platform.analyse) {
+      // The platform judges (Argo Rollouts' AnalysisRuns): the kit reports what it measured.
+      const window =
+        step.kind === 'analyse'
+          ? { weight: step.weight, pauseMs: step.pauseMs }
+          : { weight: 100, pauseMs: step.ms };
+      return raceAbort(
+        platform.analyse(requireCandidate(candidate), window, (figures) =>
+          emit({ type: 'step', index, step, status: 'running', figures, detail: figures.reason }),
+        ),
+        failure.signal,
+      );
+    }
     const measurements: Figures[] = [];
     const total = step.kind === 'analyse' ? step.pauseMs : step.ms;
     const weight = step.kind === 'analyse' ? step.weight : 100;
@@ -219,12 +235,12 @@ export async function runRelease(
       if (step.kind === 'hold') {
         // Blue-green's preview watches the new version: a failure switches back; the switch stands otherwise.
         if (verdict === 'failed' && figures.verdict === 'failed')
-          throw new AnalysisFailed(figures.reason, measurements);
+          throw new AnalysisFailedError(figures.reason, measurements);
         if (clock.now() >= deadline) return measurements;
         continue;
       }
       if (verdict === 'passed') return measurements;
-      if (verdict === 'failed') throw new AnalysisFailed(figures.reason, measurements);
+      if (verdict === 'failed') throw new AnalysisFailedError(figures.reason, measurements);
     }
   };
 
@@ -329,16 +345,6 @@ export async function recoverRelease(
     durationMs: now - Date.parse(unfinished.startedAt),
   });
   emit({ type: 'recover', release: unfinished, status: 'done' });
-}
-
-class AnalysisFailed extends Error {
-  readonly figures: Figures[];
-
-  constructor(reason: string, figures: Figures[]) {
-    super(`analysis failed: ${reason}`);
-    this.name = 'AnalysisFailed';
-    this.figures = figures;
-  }
 }
 
 function requireCandidate(candidate: Candidate | undefined): Candidate {

@@ -41,7 +41,7 @@ export function releaseTrace(plan: ReleasePlan) {
       if (event.figures && event.detail) {
         span.addEvent('measurement', {
           weight: event.figures.weight,
-          requests: event.figures.requests,
+          ...(event.figures.requests === undefined ? {} : { requests: event.figures.requests }),
           ...(event.figures.successRate === undefined
             ? {}
             : { success_rate: event.figures.successRate }),

@@ -14,7 +14,13 @@ import { freePort } from '@flotilla/testing';
 import type { StrategyName } from '../../core/environment.ts';
 import type { Artefact, Current } from '../../core/plan.ts';
 import { smokeTest } from '../../smoke.ts';
-import { UsageError, type Candidate, type Platform } from '../platform.ts';
+import {
+  UsageError,
+  candidateOfRecord,
+  type Candidate,
+  type Platform,
+  type Progress,
+} from '../platform.ts';
 import { fileLedger, fileLocks } from './files.ts';
 
 /** How a built app starts: its tracing loaded first, as its image starts it. */
@@ -154,6 +160,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
       return true;
     },
     sharedPort: (name) => name === 'gateway',
+    smokeTests: true,
     migrations: (name) => service(name).env['DATABASE_URL'] !== undefined,
 
     async current(name) {
@@ -193,31 +200,15 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
         progress(`already built: ${dir}`);
         return;
       }
-      await new Promise<void>((resolve, reject) => {
-        const nx = spawn(
-          process.execPath,
-          [join(options.workspace, 'node_modules/.bin/nx'), 'build', name, '--output-style=static'],
-          {
-            cwd: options.workspace,
-            env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', FORCE_COLOR: '0' },
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
-        );
-        let output = '';
-        const onData = (chunk: Buffer) => {
-          output = (output + chunk.toString()).slice(-4000);
-          const line = chunk.toString().trim().split('\n').at(-1);
-          if (line) progress(line.slice(0, 120));
-        };
-        nx.stdout.on('data', onData);
-        nx.stderr.on('data', onData);
-        nx.on('error', reject);
-        nx.on('exit', (code) =>
-          code === 0
-            ? resolve()
-            : reject(new Error(`nx build ${name} failed (exit ${code}):\n${output}`)),
-        );
-      });
+      await runNode(
+        `nx build ${name}`,
+        [join(options.workspace, 'node_modules/.bin/nx'), 'build', name, '--output-style=static'],
+        {
+          cwd: options.workspace,
+          env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', FORCE_COLOR: '0' },
+        },
+        progress,
+      );
       await rm(dir, { recursive: true, force: true });
       await mkdir(join(dir, '..'), { recursive: true });
       await cp(join(options.workspace, 'dist/apps', name), dir, { recursive: true });
@@ -227,28 +218,14 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
       progress(`built into ${dir}`);
     },
     async migrate(name, artefact, label, progress) {
-      await new Promise<void>((resolve, reject) => {
-        const child = spawn(process.execPath, ['migrate.js'], {
-          cwd: dirOf(name, artefact, label),
-          env: { ...process.env, ...service(name).env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let output = '';
-        const onData = (chunk: Buffer) => {
-          output = (output + chunk.toString()).slice(-4000);
-          progress(chunk.toString().trim().split('\n').at(-1)?.slice(0, 120) ?? '');
-        };
-        child.stdout.on('data', onData);
-        child.stderr.on('data', onData);
-        child.on('error', reject);
-        child.on('exit', (code) =>
-          code === 0
-            ? resolve()
-            : reject(new Error(`migrations failed (exit ${code}):\n${output}`)),
-        );
-      });
+      await runNode(
+        'migrations',
+        ['migrate.js'],
+        { cwd: dirOf(name, artefact, label), env: service(name).env },
+        progress,
+      );
     },
-    async start(name, artefact, label, settings) {
+    async start(name, artefact, label, { settings }) {
       const sys = system();
       const before = live(name);
       const gateway = name === 'gateway';
@@ -420,14 +397,35 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
         ...(instance ? { location: instance.dir } : {}),
       };
     },
-    candidateOf(release) {
-      return {
-        service: release.service,
-        label: release.label,
-        version: release.version,
-        handle: release.handle ?? {},
-      };
-    },
+    candidateOf: candidateOfRecord,
   };
   return platform;
+}
+
+/** Runs node with `args`, reporting its last line of output; rejects with the end of its output. */
+function runNode(
+  what: string,
+  args: string[],
+  { cwd, env }: { cwd: string; env: Record<string, string> },
+  progress: Progress,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+      const line = chunk.toString().trim().split('\n').at(-1);
+      if (line) progress(line.slice(0, 120));
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${what} failed (exit ${code}):\n${output}`)),
+    );
+  });
 }
