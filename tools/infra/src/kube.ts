@@ -19,7 +19,7 @@ export function ownKubeconfig(env: NodeJS.ProcessEnv): string {
   return join(kubeCacheDir(env), 'state', 'kubeconfig');
 }
 
-/** The folder of kubectl (v1.33, version-stamped), helm's cluster and the kubectl plugins. */
+/** The folder of kubectl (v1.33, version-stamped), kubectl-argo-rollouts and the cluster's own binaries. */
 export function kubeBinDir(env: NodeJS.ProcessEnv): string {
   return join(kubeCacheDir(env), 'prefix', 'bin');
 }
@@ -32,7 +32,7 @@ export interface KubeState {
   server: string;
   /** The API server's version, e.g. `v1.33.13`; null when it is down. */
   version: string | null;
-  /** kubectl, kubectl-argo-rollouts, helm's cluster binaries. */
+  /** The folder of kubectl, kubectl-argo-rollouts and the cluster's own binaries. */
   bin: string;
   /** The simulated node: pods become Ready without running. Cordoned while the real node is up. */
   kwokNode: string;
