@@ -210,9 +210,9 @@ install_real() {
     ctx=$(mktemp -d)
     cp "$HERE"/images/pause/* "$ctx/"
     (cd "$ctx" && CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o pause .)
-    host=$(bash "$HERE/docker.sh" status 2>/dev/null | sed -n 's/^export DOCKER_HOST=//p')
+    host=$(bash "$HERE/docker.sh" status 2>/dev/null | sed -n 's/^export DOCKER_HOST=//p' || true)
     if [ -z "$host" ]; then
-      host=$(bash "$HERE/docker.sh" up | sed -n 's/^export DOCKER_HOST=//p')
+      host=$(bash "$HERE/docker.sh" up | sed -n 's/^export DOCKER_HOST=//p' || true)
       started=1
     fi
     [ -n "$host" ] || die "the pause image needs a Docker engine: tools/infra/docker.sh install"
@@ -239,12 +239,18 @@ install_rollouts() {
     ldflags+=" -X $P.gitCommit=go-module-proxy -X $P.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
     (cd "$src" && CGO_ENABLED=0 nice go build -p 2 -trimpath -ldflags "$ldflags" -o "$BIN/" \
       ./cmd/rollouts-controller ./cmd/kubectl-argo-rollouts)
-    mkdir -p "$share/crds"
-    cp "$src"/manifests/crds/*-crd.yaml "$share/crds/"
-    cp "$src/manifests/role/argo-rollouts-clusterrole.yaml" "$share/"
+    rm -rf "$src"
     log "built Argo Rollouts in $((SECONDS - t0)) s"
   fi
-  [ -d "$share/crds" ] || die "$share/crds is missing: remove $BIN/rollouts-controller and install again"
+  if [ ! -s "$share/argo-rollouts-clusterrole.yaml" ] || [ ! -d "$share/crds" ]; then # same version's
+    go_env
+    local dir
+    dir=$(module_dir "github.com/argoproj/argo-rollouts@$ROLLOUTS_VERSION")
+    mkdir -p "$share/crds"
+    cp "$dir"/manifests/crds/*-crd.yaml "$share/crds/"
+    cp "$dir/manifests/role/argo-rollouts-clusterrole.yaml" "$share/"
+    chmod 644 "$share"/crds/*.yaml "$share/argo-rollouts-clusterrole.yaml"
+  fi
 }
 
 install_flagger() {
@@ -257,9 +263,14 @@ install_flagger() {
     sed -i 's|Addr: *":" + port,|Addr: "127.0.0.1:" + port,|' "$src/pkg/server/server.go"
     grep -q 'Addr: "127.0.0.1:" + port' "$src/pkg/server/server.go" || die "could not make Flagger listen on loopback"
     (cd "$src" && CGO_ENABLED=0 nice go build -p 2 -trimpath -ldflags "-s -w" -o "$BIN/flagger" ./cmd/flagger)
-    mkdir -p "$SHARE/flagger"
-    cp "$src/artifacts/flagger/account.yaml" "$SHARE/flagger/"
+    rm -rf "$src"
     log "built Flagger in $((SECONDS - t0)) s"
+  fi
+  if [ ! -s "$SHARE/flagger/account.yaml" ]; then # its ServiceAccount and ClusterRole
+    go_env
+    mkdir -p "$SHARE/flagger"
+    cp "$(module_dir "github.com/fluxcd/flagger@$FLAGGER_VERSION")/artifacts/flagger/account.yaml" "$SHARE/flagger/"
+    chmod 644 "$SHARE/flagger/account.yaml"
   fi
 }
 
@@ -308,9 +319,10 @@ cmd_install() {
 
 # A pid file of a component names the binary it runs, so that a reused pid is never taken for it.
 runs() { # runs PID EXE: the process is alive and runs EXE (" (deleted)": the binary was rebuilt)
-  local exe
+  local exe want
   exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
-  [ "$exe" = "$2" ] || [ "$exe" = "$2 (deleted)" ]
+  want=$(readlink -f "$2" 2>/dev/null || echo "$2") # a prefix of symlinks runs their targets
+  [ "$exe" = "$want" ] || [ "$exe" = "$want (deleted)" ]
 }
 running() { # running PIDFILE EXE: the pid saved there is alive and runs EXE
   local pid
@@ -424,6 +436,7 @@ plane_up() {
   for c in $ETCD_PORT $ETCD_PEER_PORT $API_PORT $KCM_PORT $SCHED_PORT $KWOK_PORT; do
     if port_taken "$c"; then die "port $c is taken by another program: stop it, or run $0 down"; fi
   done
+  mkdir -p "$CACHE"
   [ -s "$CACHE/host-before" ] || host_state >"$CACHE/host-before"
   rm -rf "$STATE" && mkdir -p "$STATE/pids" "$STATE/logs"
   make_pki
@@ -750,7 +763,14 @@ real_down() {
   fi
   for d in $(cgroup_dirs); do find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true; done
   [ ! -e "$REAL/made-var-lib-cni" ] || rm -rf /var/lib/cni
-  [ ! -e "$REAL/made-run-containerd" ] || rmdir /run/containerd/s /run/containerd 2>/dev/null || true
+  if [ -e "$REAL/made-run-containerd" ]; then # and the sockets of shims that were killed, not ended
+    local sock listening
+    listening=$(ss -Hxl 2>/dev/null || true)
+    for sock in /run/containerd/s/*; do
+      if [ -S "$sock" ] && ! grep -qF "$sock" <<<"$listening"; then rm -f "$sock"; fi
+    done
+    rmdir /run/containerd/s /run/containerd 2>/dev/null || true
+  fi
   [ ! -e "$REAL/made-var-lib-kubelet" ] || rm -rf /var/lib/kubelet
   rm -rf "$REAL"
 }
@@ -844,7 +864,7 @@ cmd_load() {
   [ $# -gt 0 ] || die "usage: $0 load IMAGE..."
   real_running || die "the real node is down: run $0 up --real"
   local host=${DOCKER_HOST:-}
-  [ -n "$host" ] || host=$(bash "$HERE/docker.sh" status 2>/dev/null | sed -n 's/^export DOCKER_HOST=//p')
+  [ -n "$host" ] || host=$(bash "$HERE/docker.sh" status 2>/dev/null | sed -n 's/^export DOCKER_HOST=//p' || true)
   [ -n "$host" ] || die "no Docker engine answers: eval \"\$(tools/infra/docker.sh up)\" first"
   local t0=$EPOCHREALTIME
   DOCKER_HOST=$host docker save "$@" | ctr_ images import - >/dev/null
