@@ -13,7 +13,7 @@ export const SERVICE_CHARTS = [
   'gateway',
 ] as const;
 export const ENVIRONMENTS = ['dev', 'staging', 'production'] as const;
-export const STRATEGIES = ['rolling', 'blueGreen', 'canary'] as const;
+export const STRATEGIES = ['rolling', 'blueGreen', 'canary', 'flagger'] as const;
 
 export type Environment = (typeof ENVIRONMENTS)[number];
 export type Strategy = (typeof STRATEGIES)[number];

@@ -26,7 +26,10 @@ for (const environment of ENVIRONMENTS) {
       it('runs every service with the workload its strategy needs', () => {
         assert.equal(workloads.length, 4);
         for (const w of workloads)
-          assert.equal(w.kind, strategy === 'rolling' ? 'Deployment' : 'Rollout');
+          assert.equal(
+            w.kind,
+            strategy === 'rolling' || strategy === 'flagger' ? 'Deployment' : 'Rollout',
+          );
       });
 
       it('gives every container requests, limits, a non-root user and no privileges', () => {
@@ -97,6 +100,16 @@ for (const environment of ENVIRONMENTS) {
             ),
             `${w.metadata.name} has no NetworkPolicy`,
           );
+          if (strategy === 'flagger') {
+            // Flagger makes the Services; its Canary must drive this Deployment.
+            const canary = kindOf('Canary').find((c) => c.metadata.name === w.metadata.name);
+            assert.deepEqual(canary?.spec.targetRef, {
+              apiVersion: 'apps/v1',
+              kind: 'Deployment',
+              name: w.metadata.name,
+            });
+            continue;
+          }
           const service = kindOf('Service').find((s) => s.metadata.name === w.metadata.name);
           assert.ok(
             service && matches(service.spec.selector, labels),
@@ -125,7 +138,71 @@ for (const environment of ENVIRONMENTS) {
         }
       });
 
-      if (strategy !== 'rolling') {
+      it('runs the migration Job as the namespace default account, which exists before any hook', () => {
+        const jobs = kindOf('Job');
+        assert.ok(jobs.length > 0);
+        for (const job of jobs) {
+          assert.match(job.metadata.annotations?.['helm.sh/hook'] ?? '', /pre-install/);
+          assert.equal(job.spec.template.spec.serviceAccountName, 'default');
+          assert.equal(job.spec.template.spec.automountServiceAccountToken, false);
+        }
+      });
+
+      if (strategy === 'blueGreen' || strategy === 'canary') {
+        it('measures only once the new pods were scraped, and calls too little traffic inconclusive', () => {
+          for (const template of kindOf('AnalysisTemplate')) {
+            for (const metric of template.spec.metrics) {
+              assert.match(metric.initialDelay, /^[1-9][0-9]*(s|m)$/);
+              assert.ok(metric.inconclusiveLimit >= 1, 'one empty window must not end the run');
+              // the value only exists while the new pods served at least minRequests
+              assert.match(
+                metric.provider.prometheus.query,
+                /and on\(\) \(sum\(increase\(http_server_requests_total\{service="[a-z-]+",rollouts_pod_template_hash="\{\{args.pod-template-hash\}\}".*\}\[1m\]\)\) >= 20\)/,
+              );
+            }
+          }
+        });
+      }
+
+      if (strategy === 'flagger') {
+        it('lets Flagger judge each step by the SLO, on the canary pods only', () => {
+          const templates = new Map(kindOf('MetricTemplate').map((t) => [t.metadata.name, t]));
+          for (const canary of kindOf('Canary')) {
+            const [success, latency] = canary.spec.analysis.metrics;
+            assert.equal(success.thresholdRange.min, SLO.minSuccessRate * 100);
+            assert.equal(latency.thresholdRange.max, SLO.maxP99Seconds * 1000);
+            for (const metric of [success, latency]) {
+              const query = templates.get(metric.templateRef.name)?.spec.query ?? '';
+              assert.match(query, /pod=~"\{\{ target \}\}-\[0-9a-zA-Z\]\+\(-\[0-9a-zA-Z\]\+\)"/);
+              assert.match(query, new RegExp(`service="${canary.metadata.name}"`));
+            }
+          }
+        });
+
+        it('keeps the primary pods Flagger makes (app: <name>-primary) under the PDB and policies', () => {
+          for (const w of workloads) {
+            assert.equal(w.spec.selector.matchLabels.app, w.metadata.name);
+            const primary = {
+              ...w.spec.template.metadata.labels,
+              app: `${w.metadata.name}-primary`,
+            };
+            assert.ok(
+              kindOf('PodDisruptionBudget').some((p) =>
+                matches(p.spec.selector.matchLabels, primary),
+              ),
+            );
+            assert.ok(
+              kindOf('NetworkPolicy').some(
+                (p) =>
+                  Object.keys(p.spec.podSelector.matchLabels ?? {}).length > 0 &&
+                  matches(p.spec.podSelector.matchLabels, primary),
+              ),
+            );
+          }
+        });
+      }
+
+      if (strategy === 'blueGreen' || strategy === 'canary') {
         it('judges a release by the SLO of the Prometheus rules', () => {
           for (const template of kindOf('AnalysisTemplate')) {
             const [success, latency] = template.spec.metrics;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
   ENVIRONMENTS,
@@ -30,18 +31,47 @@ describe('helm lint --strict', () => {
     });
   }
 
-  for (const chart of SERVICE_CHARTS) {
-    it(`passes ${chart}`, () => {
-      const result = helm(
-        'lint',
-        '--strict',
-        `${HELM_DIR}${chart}`,
-        '--set',
-        'global.imageTag=3f2a9c1d7b4e',
-      );
+  // chart-testing's convention: each chart with its own defaults, then with each ci/*-values.yaml
+  for (const chart of [...SERVICE_CHARTS, 'flotilla']) {
+    const ciValues = readdirSync(`${HELM_DIR}${chart}/ci`).filter((f) =>
+      f.endsWith('-values.yaml'),
+    );
+    it(`passes ${chart} with its defaults`, () => {
+      const result = helm('lint', '--strict', `${HELM_DIR}${chart}`);
       assert.equal(result.code, 0, result.stdout + result.stderr);
     });
+    for (const file of ciValues) {
+      it(`passes ${chart} with ci/${file}`, () => {
+        const result = helm(
+          'lint',
+          '--strict',
+          `${HELM_DIR}${chart}`,
+          '-f',
+          `${HELM_DIR}${chart}/ci/${file}`,
+        );
+        assert.equal(result.code, 0, result.stdout + result.stderr);
+      });
+    }
+    if (chart !== 'flotilla')
+      it(`${chart} has ci values for every strategy but rolling, its default`, () => {
+        assert.deepEqual(ciValues, [
+          'flagger-values.yaml',
+          'production-canary-values.yaml',
+          'staging-blue-green-values.yaml',
+        ]);
+      });
   }
+
+  it('fails a chart that breaks its own schema', () => {
+    const result = helm(
+      'lint',
+      '--strict',
+      `${HELM_DIR}user-service`,
+      '--set',
+      'strategy.type=yolo',
+    );
+    assert.notEqual(result.code, 0);
+  });
 });
 
 describe('every chart x environment x strategy renders objects valid against their schemas', () => {
@@ -72,6 +102,16 @@ describe('every chart x environment x strategy renders objects valid against the
       metadata: { name: 'x' },
     });
     assert.match(unknown[0] ?? '', /no schema/);
+    const canary = await validateObject({
+      apiVersion: 'flagger.app/v1beta1',
+      kind: 'Canary',
+      metadata: { name: 'broken' },
+      spec: { targetRef: { kind: 'Deployment', name: 'x' }, analysis: { stepWeight: 'ten' } },
+    });
+    assert.ok(
+      canary.some((e) => /stepWeight|service/.test(e)),
+      canary.join('\n'),
+    );
   });
 });
 

@@ -17,12 +17,26 @@ app.kubernetes.io/name: {{ include "flotilla.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 
+{{/*
+The labels a workload selects its pods by. Flagger renames the value of `app` for the primary
+pods it makes (`<name>-primary`), so that app.kubernetes.io/name, which the disruption budget and
+the network policies select, stays the same on both.
+*/}}
+{{- define "flotilla.podSelectorLabels" -}}
+{{ include "flotilla.selectorLabels" . }}
+app.kubernetes.io/component: server
+{{- if eq .Values.strategy.type "flagger" }}
+app: {{ include "flotilla.name" . }}
+{{- end }}
+{{- end -}}
+
 {{- define "flotilla.environment" -}}
 {{- .Values.global.environment | default "dev" -}}
 {{- end -}}
 
+{{/* The image tag: the service's own, else the release's (global.imageTag), else the chart's appVersion. */}}
 {{- define "flotilla.imageTag" -}}
-{{- .Values.image.tag | default .Values.global.imageTag | default "" -}}
+{{- .Values.image.tag | default .Values.global.imageTag | default .Chart.AppVersion | default "" -}}
 {{- end -}}
 
 {{/*

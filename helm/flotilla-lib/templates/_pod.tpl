@@ -2,8 +2,7 @@
 {{- define "flotilla.podTemplate" -}}
 metadata:
   labels:
-    {{- include "flotilla.selectorLabels" . | nindent 4 }}
-    app.kubernetes.io/component: server
+    {{- include "flotilla.podSelectorLabels" . | nindent 4 }}
     app.kubernetes.io/version: {{ include "flotilla.imageTag" . | quote }}
   annotations:
     checksum/config: {{ include "flotilla.configMapData" . | sha256sum }}

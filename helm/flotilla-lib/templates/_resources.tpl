@@ -173,9 +173,14 @@ spec:
     {{- end }}
 {{- end -}}
 
-{{- define "flotilla.serviceMonitor" -}}
+{{/*
+Scrapes every pod of the service once, whichever Services select it: the blue-green preview pods
+(which only the preview Service reaches) as well as the stable ones. The services label their own
+series with `service`; the analysis also selects the pods by their pod-template hash.
+*/}}
+{{- define "flotilla.podMonitor" -}}
 apiVersion: monitoring.coreos.com/v1
-kind: ServiceMonitor
+kind: PodMonitor
 metadata:
   name: {{ include "flotilla.name" . }}
   labels:
@@ -185,9 +190,9 @@ spec:
   selector:
     matchLabels:
       {{- include "flotilla.selectorLabels" . | nindent 6 }}
-  # The canary analysis selects the new pods by this label.
+      app.kubernetes.io/component: server
   podTargetLabels: [rollouts-pod-template-hash]
-  endpoints:
+  podMetricsEndpoints:
     - port: http
       path: /metrics
       interval: 15s
@@ -217,7 +222,10 @@ spec:
         app.kubernetes.io/component: migration
     spec:
       restartPolicy: Never
-      serviceAccountName: {{ include "flotilla.name" . }}
+      # The namespace's default account, not the chart's: Helm creates the chart's ServiceAccount
+      # only after the pre-install hooks, so a first install would wait for it in vain. The Job
+      # needs no API access (no token is mounted).
+      serviceAccountName: default
       automountServiceAccountToken: false
       securityContext:
         runAsNonRoot: true
@@ -352,8 +360,10 @@ spec:
 {{- include "flotilla.serviceAccount" . }}
 ---
 {{ include "flotilla.configMap" . }}
+{{- if ne .Values.strategy.type "flagger" }}
 ---
 {{ include "flotilla.serviceObject" (list . "") }}
+{{- end }}
 {{- if eq .Values.strategy.type "blueGreen" }}
 ---
 {{ include "flotilla.serviceObject" (list . "-preview") }}
@@ -370,6 +380,12 @@ spec:
 ---
 {{ include "flotilla.analysisTemplate" . }}
 {{- end }}
+{{- if eq .Values.strategy.type "flagger" }}
+---
+{{ include "flotilla.flaggerCanary" . }}
+---
+{{ include "flotilla.flaggerMetricTemplates" . }}
+{{- end }}
 {{- if .Values.autoscaling.enabled }}
 ---
 {{ include "flotilla.hpa" . }}
@@ -378,9 +394,9 @@ spec:
 {{ include "flotilla.pdb" . }}
 ---
 {{ include "flotilla.networkPolicy" . }}
-{{- if .Values.serviceMonitor.enabled }}
+{{- if .Values.podMonitor.enabled }}
 ---
-{{ include "flotilla.serviceMonitor" . }}
+{{ include "flotilla.podMonitor" . }}
 {{- end }}
 {{- if .Values.migration.enabled }}
 ---

@@ -1,5 +1,5 @@
 export { databaseConfigShape, poolConfigOf, type DatabaseConfig } from './config.ts';
-export { runMigrations, type MigrateOptions } from './migrate.ts';
+export { migrateMain, runMigrations, type MigrateOptions } from './migrate.ts';
 export {
   PG_ERROR,
   createPool,

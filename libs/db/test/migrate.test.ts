@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -182,5 +184,94 @@ describe('runMigrations', () => {
       { n: 1 },
       { n: 2 },
     ]);
+  });
+});
+
+describe('runMigrations against a database that does not answer', () => {
+  it(
+    'gives up after the connection timeout with the connection error',
+    { timeout: 10_000 },
+    async () => {
+      // Accepts TCP connections and never speaks: without a timeout the run would wait forever.
+      const silent = createServer(() => undefined);
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const { port } = silent.address() as AddressInfo;
+      const dir = await mkdtemp(join(tmpdir(), 'flotilla-migrations-test-'));
+      dirs.push(dir);
+      await migration(dir, '001_create_a', 'CREATE TABLE a (id int);');
+      try {
+        await assert.rejects(
+          runMigrations({
+            databaseUrl: `postgres://nobody@127.0.0.1:${port}/none`,
+            dir,
+            log: quiet,
+            connectionTimeoutMs: 300,
+          }),
+          /timeout/i,
+        );
+      } finally {
+        silent.close();
+      }
+    },
+  );
+
+  it('rejects with the refusal when nothing listens', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const dir = await mkdtemp(join(tmpdir(), 'flotilla-migrations-test-'));
+    dirs.push(dir);
+
+    await assert.rejects(
+      runMigrations({ databaseUrl: `postgres://nobody@127.0.0.1:${port}/none`, dir, log: quiet }),
+      /ECONNREFUSED/,
+    );
+  });
+});
+
+describe('migrateMain', () => {
+  const entry = new URL('../src/index.ts', import.meta.url).href;
+  const migrate = (env: Record<string, string>, dir: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { migrateMain } from '${entry}'; await migrateMain('widget-service', ${JSON.stringify(dir)});`,
+      ],
+      { encoding: 'utf8', env: { PATH: process.env['PATH'], ...env }, timeout: 20_000 },
+    );
+
+  it('exits 1 naming the database error when the database does not answer in DB_CONNECTION_TIMEOUT_MS', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const dir = await mkdtemp(join(tmpdir(), 'flotilla-migrations-test-'));
+    dirs.push(dir);
+    try {
+      const result = migrate(
+        {
+          DATABASE_URL: `postgres://nobody@127.0.0.1:${port}/none`,
+          DB_CONNECTION_TIMEOUT_MS: '300',
+        },
+        dir,
+      );
+      assert.equal(result.status, 1, result.stderr);
+      assert.match(result.stderr, /widget-service migrate: migrations not applied: .*timeout/);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('applies the migrations and says so', async () => {
+    const { databaseUrl, dir } = await scenario();
+    await migration(dir, '001_create_a', 'CREATE TABLE a (id int);');
+
+    const result = migrate({ DATABASE_URL: databaseUrl }, dir);
+
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /applied migration 001_create_a\napplied 1 migration\(s\)/);
+    assert.deepEqual(await recorded(databaseUrl), ['001_create_a']);
   });
 });

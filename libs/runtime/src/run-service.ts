@@ -20,6 +20,7 @@ export interface RunnableConfig {
   SHUTDOWN_IDLE_GRACE_MS: number;
   SHUTDOWN_TIMEOUT_MS: number;
   DATABASE_URL?: string;
+  DB_CONNECTION_TIMEOUT_MS?: number;
   MIGRATE_ON_START?: boolean;
   ADMIN_HOST: string;
   ADMIN_PORT: number;
@@ -78,6 +79,7 @@ export async function runService<C extends RunnableConfig, D extends RunnableDep
     await runMigrations({
       databaseUrl: config.DATABASE_URL,
       dir: options.migrationsDir,
+      connectionTimeoutMs: config.DB_CONNECTION_TIMEOUT_MS,
       log: (message) => logger.info(message),
     });
   }

@@ -12,11 +12,12 @@ const scripts = readdirSync(ROOT, { recursive: true, encoding: 'utf8' })
   .sort();
 
 describe('the shell scripts', () => {
-  it('are the engine script and the image entrypoints', () => {
+  it('are the engine and cluster scripts and the image entrypoints', () => {
     assert.deepEqual(scripts, [
       'docker.sh',
       'images/postgres/docker-entrypoint.sh',
       'images/redis/docker-entrypoint.sh',
+      'kube.sh',
     ]);
   });
 
@@ -50,5 +51,64 @@ describe('docker.sh', () => {
     });
     assert.equal(result.status, 0);
     assert.match(result.stderr, /was not started by .* up: nothing to stop/);
+  });
+});
+
+describe('kube.sh', () => {
+  const kubeSh = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+    spawnSync('bash', [join(ROOT, 'kube.sh'), ...args], { encoding: 'utf8', env });
+  const nowhere = { ...process.env, FLOTILLA_KUBE_CACHE: '/nonexistent/flotilla-kube' };
+
+  it('exits 2 with its usage on an unknown command', () => {
+    const result = kubeSh(['start']);
+    assert.equal(result.status, 2);
+    assert.match(
+      result.stderr,
+      /usage: .*kube\.sh install\|up\|down\|crds\|load\|env\|state\|status\|host/,
+    );
+  });
+
+  it('refuses an unknown option before doing anything', () => {
+    const result = kubeSh(['up', '--istio'], nowhere);
+    assert.equal(result.status, 1);
+    assert.match(
+      result.stderr,
+      /unknown option --istio \(up takes --real, --rollouts, --flagger\)/,
+    );
+  });
+
+  it('stops nothing when nothing was started', () => {
+    const result = kubeSh(['down'], nowhere);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /down: nothing was up/);
+  });
+
+  it('reports a cluster that is down: state up false, env and status exit 1', () => {
+    const state = JSON.parse(kubeSh(['state'], nowhere).stdout) as Record<string, unknown>;
+    assert.equal(state['up'], false);
+    assert.equal(state['kubeconfig'], '/nonexistent/flotilla-kube/state/kubeconfig');
+    assert.equal(state['realNode'], null);
+    assert.equal(kubeSh(['env'], nowhere).status, 1);
+    assert.equal(kubeSh(['status'], nowhere).status, 1);
+  });
+
+  it('loads no image while the real node is down', () => {
+    const result = kubeSh(['load', 'flotilla/user-service:1'], nowhere);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /the real node is down: run .* up --real/);
+  });
+});
+
+describe('with-kube.ts', () => {
+  it('exits 2 with its usage without a command or with an unknown option', () => {
+    const script = join(ROOT, 'src', 'with-kube.ts');
+    for (const args of [[], ['--real'], ['--istio', '--', 'true']]) {
+      const result = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8' });
+      assert.equal(result.status, 2, args.join(' '));
+      assert.match(
+        result.stderr,
+        /usage: with-kube\.ts \[--real\] \[--rollouts\] \[--flagger\] \[--crds\] -- <command>/,
+      );
+    }
   });
 });

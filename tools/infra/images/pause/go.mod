@@ -1,0 +1,3 @@
+module flotilla/pause
+
+go 1.22
