@@ -218,6 +218,22 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+async function helmHistoryOf(
+  namespace: string,
+): Promise<{ revision: number; description: string }[]> {
+  const child = spawn(
+    'helm',
+    ['history', SERVICE, '-n', namespace, '--kube-context', CONTEXT, '-o', 'json'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  await once(child, 'exit');
+  return JSON.parse(out) as { revision: number; description: string }[];
+}
+
 const show = (r: { code: number; out: string }) => `exit ${r.code}\n${r.out.slice(-5000)}`;
 
 describe('the kubernetes platform', { concurrency: false }, () => {
@@ -325,18 +341,29 @@ describe('the kubernetes platform', { concurrency: false }, () => {
   });
 
   it('a second deploy is refused while another holds the Lease', async () => {
-    await coordination.createNamespacedLease({
-      namespace: NS.dev,
-      body: {
-        metadata: { name: `flotilla-deploy-${SERVICE}` },
-        spec: {
-          holderIdentity: 'ci@runner-7, pid 42',
-          leaseDurationSeconds: 30,
-          acquireTime: new V1MicroTime(),
-          renewTime: new V1MicroTime(),
-        },
-      },
-    });
+    // Another deploy (a CI job on another machine) holds the Lease and keeps renewing it.
+    const name = `flotilla-deploy-${SERVICE}`;
+    const held = {
+      holderIdentity: 'ci@runner-7, pid 42',
+      leaseDurationSeconds: 30,
+      acquireTime: new V1MicroTime(),
+      renewTime: new V1MicroTime(),
+    };
+    const existing = await coordination
+      .readNamespacedLease({ name, namespace: NS.dev })
+      .catch(() => undefined);
+    if (existing) {
+      await coordination.replaceNamespacedLease({
+        name,
+        namespace: NS.dev,
+        body: { ...existing, spec: held },
+      });
+    } else {
+      await coordination.createNamespacedLease({
+        namespace: NS.dev,
+        body: { metadata: { name }, spec: held },
+      });
+    }
     const refused = await kit(['deploy', SERVICE, '--env=dev', `--version=${V3}`]);
     assert.equal(refused.code, 3, show(refused));
     assert.match(refused.out, /in progress \(ci@runner-7, pid 42/);
@@ -347,9 +374,13 @@ describe('the kubernetes platform', { concurrency: false }, () => {
   });
 
   it('rolls dev back to the previous release', async () => {
+    // dev released V1, V2, then V3 on its way to production: back to V2.
     const result = await kit(['rollback', SERVICE, '--env=dev']);
     assert.equal(result.code, 0, show(result));
-    assert.equal(await image(NS.dev, 'Deployment'), `flotilla/${SERVICE}:${V1}`);
+    assert.equal(await image(NS.dev, 'Deployment'), `flotilla/${SERVICE}:${V2}`);
     assert.equal((await ledger(NS.dev)).at(-1)?.strategy, 'rollback');
+    // Helm's own rollback to the revision V2 made (2): its chart and values, as revision 5.
+    const history = await helmHistoryOf(NS.dev);
+    assert.match(history.at(-1)?.description ?? '', /Rollback to 2/);
   });
 });

@@ -241,31 +241,42 @@ export function createKubernetesPlatform(options: KubernetesPlatformOptions): Pl
       const previous = (await helmHistory(service, namespace, context))
         .filter((h) => h.status === 'deployed')
         .at(-1)?.revision;
-      const values = await valuesFile(service, {
-        image: { tag: artefact.version },
-        strategy: {
-          type: strategy === 'rolling' && usesRollout(configured) ? configured : strategy,
-        },
-        podAnnotations: { 'flotilla.dev/release': label },
-        ...(Object.keys(settings).length > 0 ? { env: settings } : {}),
-      });
-      try {
-        await helm(['dependency', 'update', '--skip-refresh', join(workspace, 'helm', service)]);
-        await helm([
-          'upgrade',
-          '--install',
-          service,
-          join(workspace, 'helm', service),
-          ...helmArgs,
-          '--values',
-          values.file,
-          '--history-max',
-          '10',
-          '--timeout',
-          `${Math.ceil(environment.readyTimeout / 1000)}s`,
-        ]);
-      } finally {
-        await values.done();
+      const recorded = /^helm-revision:(\d+)$/.exec(artefact.location ?? '')?.[1];
+      const inHistory =
+        recorded !== undefined &&
+        (await helmHistory(service, namespace, context)).some(
+          (h) => h.revision === Number(recorded),
+        );
+      if (inHistory) {
+        // Back to a release Helm still holds: exactly its chart and values, as a new revision.
+        await helm(['rollback', service, recorded, ...helmArgs, '--wait=false']);
+      } else {
+        const values = await valuesFile(service, {
+          image: { tag: artefact.version },
+          strategy: {
+            type: strategy === 'rolling' && usesRollout(configured) ? configured : strategy,
+          },
+          podAnnotations: { 'flotilla.dev/release': label },
+          ...(Object.keys(settings).length > 0 ? { env: settings } : {}),
+        });
+        try {
+          await helm(['dependency', 'update', '--skip-refresh', join(workspace, 'helm', service)]);
+          await helm([
+            'upgrade',
+            '--install',
+            service,
+            join(workspace, 'helm', service),
+            ...helmArgs,
+            '--values',
+            values.file,
+            '--history-max',
+            '10',
+            '--timeout',
+            `${Math.ceil(environment.readyTimeout / 1000)}s`,
+          ]);
+        } finally {
+          await values.done();
+        }
       }
       const revision = (await helmHistory(service, namespace, context)).at(-1)?.revision ?? 0;
       const handle: Handle = {
@@ -408,7 +419,13 @@ export function createKubernetesPlatform(options: KubernetesPlatformOptions): Pl
     watch: () => () => undefined,
     candidateOf: candidateOfRecord,
     artefactOf(release) {
-      return { version: release.version, dirty: false };
+      // A rollback returns to the Helm revision that release made, when Helm still holds it.
+      const revision = release.handle?.['helmRevision'];
+      return {
+        version: release.version,
+        dirty: false,
+        ...(typeof revision === 'number' ? { location: `helm-revision:${revision}` } : {}),
+      };
     },
   };
   return platform;
