@@ -197,6 +197,27 @@ before(async () => {
     )
       await sleep(500);
     await core.createNamespace({ body: { metadata: { name: NS[name] } } });
+    if (name === 'dev') {
+      // dev's namespace with a release whose migration Job can never be scheduled: its
+      // pre-upgrade hook does not complete within the environment's 20 s.
+      const stuck: Record<string, object> = values(strategy);
+      stuck[SERVICE] = {
+        ...stuck[SERVICE],
+        resources: {
+          requests: { cpu: '1000', memory: '64Mi' },
+          limits: { cpu: '1000', memory: '64Mi' },
+        },
+      };
+      await writeFile(
+        join(dir, 'stuck.yaml'),
+        stringify({
+          ...environment(name, strategy),
+          kubernetes: { context: CONTEXT, namespace: NS.dev, valuesFile: 'values-stuck.yaml' },
+          readyTimeout: '20s',
+        }),
+      );
+      await writeFile(join(dir, 'values-stuck.yaml'), stringify(stuck));
+    }
     await core.createNamespacedSecret({
       namespace: NS[name],
       body: {
@@ -260,6 +281,23 @@ describe('the kubernetes platform', { concurrency: false }, () => {
     assert.equal(live.length, 1, 'the old ReplicaSet is scaled down');
     const status = await kit(['status', SERVICE, '--env=dev']);
     assert.match(status.out, new RegExp(`${V2}-r2 +${V2} +100% of traffic`));
+  });
+
+  it('stops a release whose migrations do not complete before any traffic moves, and rolls Helm back', async () => {
+    const stuck = await kit(['deploy', SERVICE, '--env=stuck', `--version=${V3}`, '--output=json']);
+    assert.equal(stuck.code, 1, show(stuck));
+    const release = (
+      JSON.parse(/\{"exitCode".*\}$/m.exec(stuck.out)?.[0] ?? '{}') as { release: ReleaseRecord }
+    ).release;
+    process.stdout.write(`# stuck migration: ${release.reason ?? ''}\n`);
+    assert.equal(release.steps.find((s) => s.status === 'failed')?.kind, 'start');
+    assert.match(
+      release.reason ?? '',
+      /pre-upgrade hooks failed|timed out waiting for the condition/,
+    );
+    const deployment = await apps.readNamespacedDeployment({ name: SERVICE, namespace: NS.dev });
+    assert.equal(deployment.spec?.template.spec?.containers[0]?.image, `flotilla/${SERVICE}:${V2}`);
+    assert.equal(deployment.status?.availableReplicas, 2, 'the running version kept all its pods');
   });
 
   it('refuses in staging what dev has not released, then releases it blue-green: preview, analysis, promotion', async () => {

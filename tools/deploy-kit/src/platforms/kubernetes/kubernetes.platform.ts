@@ -405,15 +405,24 @@ export function createKubernetesPlatform(options: KubernetesPlatformOptions): Pl
       // Back to what ran before: Helm's previous revision (the Rollout then goes back to stable).
       await rollback(service, handle.previousHelmRevision);
       if (handle.kind === 'Rollout') {
-        await followRollout(service, (r) => rolloutState(r).state === 'healthy', {
-          timeoutMs: environment.readyTimeout,
-          weight: 0,
-        }).catch(async (err: Error) => {
-          if (!(err instanceof AnalysisFailedError)) throw err;
-          // Still marked aborted from the failed release: the rolled-back spec clears it once stable.
+        // The aborted Rollout stays marked aborted until the rolled-back spec is its stable one.
+        const deadline = Date.now() + environment.readyTimeout;
+        for (;;) {
           const r = await getRollout(service);
-          if (r?.status?.currentPodHash !== r?.status?.stableRS) throw err;
-        });
+          const s = r?.status;
+          if (
+            r &&
+            (rolloutState(r).state === 'healthy' ||
+              (s?.currentPodHash && s.currentPodHash === s.stableRS))
+          )
+            break;
+          if (Date.now() > deadline) {
+            throw new Error(
+              `the Rollout did not return to its stable version in ${Math.round(environment.readyTimeout / 1000)} s`,
+            );
+          }
+          await sleep(POLL_MS);
+        }
       }
     },
     watch: () => () => undefined,
