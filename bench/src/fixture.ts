@@ -1,4 +1,5 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +63,6 @@ export class Fixture {
       cwd,
       env,
       cpu: this.cpu,
-      log: join(this.dir, `${name}.log`),
       readyUrl: ready,
     });
     this.processes.push(proc);
@@ -93,7 +93,7 @@ export class Fixture {
   }
 
   /** A second user-service, traced: every request sampled, spans exported to a local OTLP sink. */
-  tracedUserService(): Promise<{ url: string; sink: string }> {
+  tracedUserService(): Promise<{ url: string; sink: string; proc: BenchProcess }> {
     return this.once('user-service-traced', async () => {
       const system = await this.system();
       const sinkPort = await freePort();
@@ -103,17 +103,17 @@ export class Fixture {
         'otlp-sink',
         process.execPath,
         [join(SERVERS, 'otlp-sink.ts'), String(sinkPort)],
-        { cwd: ROOT, log: join(this.dir, 'otlp-sink.log'), readyUrl: `${sink}/stats` },
+        { cwd: ROOT, readyUrl: `${sink}/stats` },
       );
       this.processes.push(sinkProc);
       const url = `http://127.0.0.1:${await freePort()}`;
-      await this.app('user-service-traced', url, {
+      const proc = await this.app('user-service-traced', url, {
         ...system.userEnv,
         MIGRATE_ON_START: 'false',
         // Every request is sampled: the SDK's default sampler records all of them.
         OTEL_EXPORTER_OTLP_ENDPOINT: sink,
       });
-      return { url, sink };
+      return { url, sink, proc };
     });
   }
 
@@ -142,7 +142,7 @@ export class Fixture {
   }
 
   /** nginx from Debian in front of the same user-service: keep-alive upstream, access log on. */
-  nginx(): Promise<{ url: string }> {
+  nginx(): Promise<{ url: string; proc: BenchProcess }> {
     return this.once('nginx', async () => {
       const users = await this.userService();
       const binary = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((path) => existsSync(path));
@@ -160,11 +160,18 @@ export class Fixture {
         'nginx',
         binary,
         ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log')],
-        { cpu: this.cpu, log: join(this.dir, 'nginx.log'), readyUrl: `${url}/health` },
+        { cpu: this.cpu, readyUrl: `${url}/health` },
       );
       this.processes.push(proc);
-      return { url };
+      return { url, proc };
     });
+  }
+
+  /** The Redis server's process when it runs on this machine (its CPU is part of a request's cost). */
+  async redisPids(): Promise<number[]> {
+    const { redisUrl } = await this.system();
+    const pid = listenerPid(Number(new URL(redisUrl).port || 6379));
+    return pid === undefined ? [] : [pid];
   }
 
   private system(): Promise<{
@@ -284,4 +291,15 @@ http {
   }
 }
 `;
+}
+
+/** The process listening on 127.0.0.1:`port`, from `ss -p`; undefined when not visible. */
+function listenerPid(port: number): number | undefined {
+  try {
+    const out = execFileSync('ss', ['-Hltnp', `( sport = :${port} )`], { encoding: 'utf8' });
+    const pid = /pid=(\d+)/.exec(out)?.[1];
+    return pid === undefined ? undefined : Number(pid);
+  } catch {
+    return undefined;
+  }
 }

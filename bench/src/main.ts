@@ -2,6 +2,7 @@
 // several rounds; it prints the median ratio per pair and writes every figure to a JSON file.
 //   node bench/src/main.ts [--scenario=id,id] [--rounds=5] [--seconds=5] [--warmup=3] [--out=file]
 //   [--profile=dir]: every Node server writes a CPU profile (--cpu-prof) there when it stops.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus as machineCpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -54,6 +55,11 @@ const unknown = wanted.filter((id) => !SCENARIOS.some((s) => s.id === id));
 if (unknown.length > 0) fail(`unknown scenario(s): ${unknown.join(', ')}`);
 const selected = SCENARIOS.filter((s) => wanted.includes(s.id));
 
+// This process reads the servers' logs: it runs beside the load generator, not the servers.
+if (settings.cpus.load !== undefined)
+  execFileSync('taskset', ['-p', '-c', String(settings.cpus.load), String(process.pid)], {
+    stdio: 'ignore',
+  });
 const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
 const profileDir = values.profile ? resolve(values.profile) : undefined;
 if (profileDir) mkdirSync(profileDir, { recursive: true });

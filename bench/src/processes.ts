@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, openSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitFor } from '@flotilla/testing';
 import { pinned } from './cpus.ts';
@@ -15,22 +14,38 @@ export interface StartOptions {
   cwd?: string;
   env?: Record<string, string>;
   cpu?: number | undefined;
-  /** File that gets the process's stdout and stderr (its logs). */
-  log: string;
   /** Answers 2xx once the process is up. */
   readyUrl?: string;
 }
 
-/** A server process of the benchmark, pinned to a CPU, its output in a file. */
+/** Lines a service's request logger writes, one per request it answered. */
+const REQUEST_LINE = /"msg":"request (?:completed|errored)"/g;
+
+/**
+ * A server process of the benchmark, pinned to a CPU. Its output goes to a pipe that this process
+ * reads, as a container runtime reads a container's stdout: the service pays for writing its logs,
+ * not for storing them.
+ */
 export class BenchProcess {
   readonly name: string;
   private readonly child: ChildProcess;
-  private readonly logFile: string;
+  private tail = '';
+  private requestLines = 0;
+  private carry = '';
 
-  private constructor(name: string, child: ChildProcess, logFile: string) {
+  private constructor(name: string, child: ChildProcess) {
     this.name = name;
     this.child = child;
-    this.logFile = logFile;
+    const read = (chunk: Buffer) => {
+      const text = this.carry + chunk.toString();
+      const end = text.lastIndexOf('\n');
+      this.carry = end === -1 ? text : text.slice(end + 1);
+      const complete = end === -1 ? '' : text.slice(0, end);
+      this.requestLines += complete.match(REQUEST_LINE)?.length ?? 0;
+      this.tail = (this.tail + complete + '\n').slice(-20_000);
+    };
+    child.stdout?.on('data', read);
+    child.stderr?.on('data', read);
   }
 
   static async start(
@@ -39,17 +54,15 @@ export class BenchProcess {
     args: string[],
     options: StartOptions,
   ): Promise<BenchProcess> {
-    const out = openSync(options.log, 'a');
     const run = pinned(command, args, options.cpu);
     const child = spawn(run.command, run.args, {
       cwd: options.cwd,
       env: { PATH: process.env['PATH'] ?? '', ...options.env },
-      stdio: ['ignore', out, out],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    closeSync(out);
     running.add(child);
     child.once('exit', () => running.delete(child));
-    const started = new BenchProcess(name, child, options.log);
+    const started = new BenchProcess(name, child);
     if (options.readyUrl) {
       const url = options.readyUrl;
       try {
@@ -77,13 +90,14 @@ export class BenchProcess {
     return this.child.pid ?? 0;
   }
 
-  /** What it has written so far. */
+  /** The last of what it has written. */
   output(): string {
-    try {
-      return readFileSync(this.logFile, 'utf8');
-    } catch {
-      return '';
-    }
+    return this.tail + this.carry;
+  }
+
+  /** How many request log lines it has written. */
+  loggedRequests(): number {
+    return this.requestLines;
   }
 
   /** SIGTERM, then SIGKILL if it is still there after 10 s. */

@@ -13,7 +13,7 @@ function valueText(result: ScenarioResult): string {
 }
 
 function side(s: ScenarioResult['a']): string {
-  return `${s.label} ${Math.round(s.rps)} req/s, p50 ${fixed(s.p50, 2)} / p99 ${fixed(s.p99, 2)} ms`;
+  return `${s.label} ${Math.round(s.rps)} req/s, p50 ${fixed(s.p50, 2)} / p99 ${fixed(s.p99, 2)} ms, ${Math.round(s.cpuPerRequestUs)} µs CPU/req`;
 }
 
 /** The results as a Markdown table: one row per pair, the median over the rounds. */
@@ -28,11 +28,12 @@ export function formatTable(results: readonly ScenarioResult[]): string {
       r.rate !== undefined
         ? `; at ${r.rate} req/s, upstream sockets <= ${r.maxUpstreamSockets} (pool ${r.poolSize})`
         : '';
-    return `| ${r.id} | ${valueText(r)} | ${spread} | ${goalText(r)} | ${verdict} | ${side(r.a)} | ${side(r.b)}${extra} |`;
+    const cpu = r.mode === 'latency' ? '-' : `${fixed(r.cpuRatio, 3)}x`;
+    return `| ${r.id} | ${valueText(r)} | ${spread} | ${cpu} | ${goalText(r)} | ${verdict} | ${side(r.a)} | ${side(r.b)}${extra} |`;
   });
   return [
-    '| pair | median | rounds | goal | | A | B |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| pair | median | rounds | by CPU/req | goal | | A | B |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuSeconds } from './cpu-time.ts';
 import type { Fixture } from './fixture.ts';
 import type { Goal, Pair, Scenario, Target } from './scenarios.ts';
 import { median, roundOrder } from './stats.ts';
@@ -22,7 +23,14 @@ export interface SideSummary {
   rps: number;
   p50: number;
   p99: number;
+  /** CPU time of the serving processes per request, in µs. */
+  cpuPerRequestUs: number;
   requests: number;
+}
+
+/** A wrk run and the CPU the serving processes used for it. */
+interface Measured extends LoadResult {
+  cpuPerRequestUs: number;
 }
 
 export interface ScenarioResult {
@@ -30,10 +38,16 @@ export interface ScenarioResult {
   title: string;
   mode: Scenario['mode'];
   goal?: Goal;
-  /** Throughput: the median of the rounds' A/B ratios. Latency: the median added p99 in ms. */
+  /** Throughput: the median of the rounds' A/B ratios of req/s. Latency: the median added p99 in ms. */
   value: number;
   /** Each round's ratio (or added p99), in order. */
   rounds: number[];
+  /**
+   * The same ratio from CPU time per request (B's over A's), median of the rounds: what the
+   * throughput ratio would be on a core of its own. Steadier than req/s on a busy machine.
+   */
+  cpuRatio: number;
+  cpuRounds: number[];
   a: SideSummary;
   b: SideSummary;
   /** Latency mode: the paced rate, and the most sockets the proxy held to its upstream. */
@@ -59,8 +73,9 @@ export async function runScenario(
 ): Promise<ScenarioResult> {
   const pair = await scenario.pair(fixture);
   const problems: string[] = [];
-  const measure = (target: Target, seconds: number, rate?: number) =>
-    load({
+  const measure = async (target: Target, seconds: number, rate?: number): Promise<Measured> => {
+    const cpuBefore = cpuSeconds(target.pids);
+    const result = await load({
       url: target.url,
       seconds,
       connections: settings.connections,
@@ -68,9 +83,12 @@ export async function runScenario(
       ...(rate !== undefined ? { rate } : {}),
       cpu: settings.cpus.load,
     });
-  const logsBefore = pair.logsPerRequest ? count(pair.logsPerRequest) : 0;
+    const cpu = cpuSeconds(target.pids) - cpuBefore;
+    return { ...result, cpuPerRequestUs: result.requests > 0 ? (cpu * 1e6) / result.requests : 0 };
+  };
+  const logsBefore = pair.loggedRequests?.() ?? 0;
   let aRequests = 0;
-  const checked = (side: 'a' | 'b', result: LoadResult) => {
+  const checked = (side: 'a' | 'b', result: Measured) => {
     if (result.errors > 0)
       problems.push(`${pair[side].label}: ${result.errors} errors or non-2xx answers`);
     if (side === 'a') aRequests += result.requests;
@@ -87,33 +105,39 @@ export async function runScenario(
     log(`  ${pair.a.label} answers at most ${Math.round(max.rps)} req/s: paced at ${rate} req/s`);
   }
 
-  const results: { a: LoadResult[]; b: LoadResult[] } = { a: [], b: [] };
+  const results: { a: Measured[]; b: Measured[] } = { a: [], b: [] };
   const values: number[] = [];
+  const cpuValues: number[] = [];
   let maxSockets = 0;
   for (let round = 0; round < settings.rounds; round++) {
-    const got: Partial<Record<'a' | 'b', LoadResult>> = {};
+    const got: Partial<Record<'a' | 'b', Measured>> = {};
     for (const side of roundOrder(round)) {
       const sampling = side === 'a' && pair.pool ? sampleSockets(pair.pool) : undefined;
       got[side] = checked(side, await measure(pair[side], settings.seconds, rate));
       if (sampling) maxSockets = Math.max(maxSockets, await sampling.stop());
     }
-    const a = got.a as LoadResult;
-    const b = got.b as LoadResult;
+    const a = got.a as Measured;
+    const b = got.b as Measured;
     results.a.push(a);
     results.b.push(b);
     const value = scenario.mode === 'latency' ? a.p99 - b.p99 : a.rps / b.rps;
+    const cpuRatio = b.cpuPerRequestUs / a.cpuPerRequestUs;
     values.push(value);
+    cpuValues.push(cpuRatio);
+    const show = (m: Measured, label: string) =>
+      `${label} ${Math.round(m.rps)} req/s p99 ${m.p99.toFixed(2)} ms ${Math.round(m.cpuPerRequestUs)} µs CPU/req`;
     log(
-      `  round ${round + 1}: ${pair.a.label} ${Math.round(a.rps)} req/s p99 ${a.p99.toFixed(2)} ms | ` +
-        `${pair.b.label} ${Math.round(b.rps)} req/s p99 ${b.p99.toFixed(2)} ms | ` +
+      `  round ${round + 1}: ${show(a, pair.a.label)} | ${show(b, pair.b.label)} | ` +
         (scenario.mode === 'latency'
           ? `added p99 ${value.toFixed(2)} ms`
-          : `ratio ${value.toFixed(3)}`),
+          : `ratio ${value.toFixed(3)} (CPU ${cpuRatio.toFixed(3)})`),
     );
   }
 
-  if (pair.logsPerRequest) {
-    const lines = count(pair.logsPerRequest) - logsBefore;
+  if (pair.loggedRequests) {
+    // The last lines may still be in the service's buffer (written within 100 ms).
+    await sleep(300);
+    const lines = pair.loggedRequests() - logsBefore;
     if (lines < aRequests)
       problems.push(`${pair.a.label} logged ${lines} request lines for ${aRequests} requests`);
   }
@@ -128,6 +152,8 @@ export async function runScenario(
     ...(scenario.goal ? { goal: scenario.goal } : {}),
     value,
     rounds: values,
+    cpuRatio: median(cpuValues),
+    cpuRounds: cpuValues,
     a: summary(pair.a, results.a),
     b: summary(pair.b, results.b),
     ...(rate !== undefined ? { rate } : {}),
@@ -137,18 +163,15 @@ export async function runScenario(
   };
 }
 
-function summary(target: Target, results: LoadResult[]): SideSummary {
+function summary(target: Target, results: Measured[]): SideSummary {
   return {
     label: target.label,
     rps: median(results.map((r) => r.rps)),
     p50: median(results.map((r) => r.p50)),
     p99: median(results.map((r) => r.p99)),
+    cpuPerRequestUs: median(results.map((r) => r.cpuPerRequestUs)),
     requests: results.reduce((sum, r) => sum + r.requests, 0),
   };
-}
-
-function count({ read, pattern }: NonNullable<Pair['logsPerRequest']>): number {
-  return read().match(pattern)?.length ?? 0;
 }
 
 /** Counts the proxy's sockets to its upstream every 100 ms until stopped; returns the most seen. */

@@ -5,6 +5,8 @@ export interface Target {
   label: string;
   url: string;
   headers?: Record<string, string>;
+  /** The processes that serve it, whose CPU time per request is measured. */
+  pids: number[];
 }
 
 /** A throughput goal is a least ratio of req/s (A / B); a latency goal a most added p99. */
@@ -18,8 +20,8 @@ export interface Pair {
   b: Target;
   /** For a latency pair: pid of the proxy and port of its upstream, whose sockets are counted. */
   pool?: { pid: number; upstreamPort: number; size: number };
-  /** Lines A must have logged per request it answered (a request log that silently stops fails). */
-  logsPerRequest?: { read: () => string; pattern: RegExp };
+  /** A logs a line per request: counted, so a request log that silently stops fails the run. */
+  loggedRequests?: () => number;
 }
 
 export interface Scenario {
@@ -41,8 +43,8 @@ export const SCENARIOS: readonly Scenario[] = [
     async pair(f) {
       const [express, raw] = [await f.server('express'), await f.server('raw')];
       return {
-        a: { label: 'express', url: `${express.url}/hello` },
-        b: { label: 'node:http', url: `${raw.url}/hello` },
+        a: { label: 'express', url: `${express.url}/hello`, pids: [express.proc.pid] },
+        b: { label: 'node:http', url: `${raw.url}/hello`, pids: [raw.proc.pid] },
       };
     },
   },
@@ -55,9 +57,9 @@ export const SCENARIOS: readonly Scenario[] = [
     async pair(f) {
       const [kit, express] = [await f.server('kit'), await f.server('express')];
       return {
-        a: { label: 'kit', url: `${kit.url}/hello` },
-        b: { label: 'express', url: `${express.url}/hello` },
-        logsPerRequest: { read: () => kit.proc.output(), pattern: /"url":"\/hello"/g },
+        a: { label: 'kit', url: `${kit.url}/hello`, pids: [kit.proc.pid] },
+        b: { label: 'express', url: `${express.url}/hello`, pids: [express.proc.pid] },
+        loggedRequests: () => kit.proc.loggedRequests(),
       };
     },
   },
@@ -69,8 +71,8 @@ export const SCENARIOS: readonly Scenario[] = [
     async pair(f) {
       const [users, express] = [await f.userService(), await f.server('express')];
       return {
-        a: { label: 'user-service', url: `${users.url}/health` },
-        b: { label: 'express', url: `${express.url}/health` },
+        a: { label: 'user-service', url: `${users.url}/health`, pids: [users.proc.pid] },
+        b: { label: 'express', url: `${express.url}/health`, pids: [express.proc.pid] },
       };
     },
   },
@@ -81,10 +83,11 @@ export const SCENARIOS: readonly Scenario[] = [
     goal: { kind: 'ratio', min: 0.5 },
     async pair(f) {
       const users = await f.userService();
+      const pids = [users.proc.pid, ...(await f.redisPids())];
       return {
-        a: { label: '/users/me', url: `${users.url}/users/me`, headers: bearer(users.token) },
-        b: { label: '/health', url: `${users.url}/health` },
-        logsPerRequest: { read: () => users.proc.output(), pattern: /"url":"\/users\/me"/g },
+        a: { label: '/users/me', url: `${users.url}/users/me`, headers: bearer(users.token), pids },
+        b: { label: '/health', url: `${users.url}/health`, pids },
+        loggedRequests: () => users.proc.loggedRequests(),
       };
     },
   },
@@ -95,10 +98,21 @@ export const SCENARIOS: readonly Scenario[] = [
     goal: { kind: 'ratio', min: 0.8, stretch: 1 },
     async pair(f) {
       const [gateway, nginx, users] = [await f.gateway(), await f.nginx(), await f.userService()];
+      const upstream = [users.proc.pid, ...(await f.redisPids())];
       return {
-        a: { label: 'gateway', url: `${gateway.url}/api/users/me`, headers: bearer(users.token) },
-        b: { label: 'nginx', url: `${nginx.url}/api/users/me`, headers: bearer(users.token) },
-        logsPerRequest: { read: () => gateway.proc.output(), pattern: /"url":"\/api\/users\/me"/g },
+        a: {
+          label: 'gateway',
+          url: `${gateway.url}/api/users/me`,
+          headers: bearer(users.token),
+          pids: [gateway.proc.pid, ...upstream],
+        },
+        b: {
+          label: 'nginx',
+          url: `${nginx.url}/api/users/me`,
+          headers: bearer(users.token),
+          pids: [nginx.proc.pid, ...upstream],
+        },
+        loggedRequests: () => gateway.proc.loggedRequests(),
       };
     },
   },
@@ -109,9 +123,20 @@ export const SCENARIOS: readonly Scenario[] = [
     goal: { kind: 'added-p99', maxMs: 1.5 },
     async pair(f) {
       const [gateway, users] = [await f.gateway(), await f.userService()];
+      const upstream = [users.proc.pid, ...(await f.redisPids())];
       return {
-        a: { label: 'gateway', url: `${gateway.url}/api/users/me`, headers: bearer(users.token) },
-        b: { label: 'direct', url: `${users.url}/users/me`, headers: bearer(users.token) },
+        a: {
+          label: 'gateway',
+          url: `${gateway.url}/api/users/me`,
+          headers: bearer(users.token),
+          pids: [gateway.proc.pid, ...upstream],
+        },
+        b: {
+          label: 'direct',
+          url: `${users.url}/users/me`,
+          headers: bearer(users.token),
+          pids: upstream,
+        },
         pool: {
           pid: gateway.proc.pid,
           upstreamPort: Number(new URL(gateway.upstream).port),
@@ -127,9 +152,20 @@ export const SCENARIOS: readonly Scenario[] = [
     goal: { kind: 'ratio', min: 0.9 },
     async pair(f) {
       const [traced, users] = [await f.tracedUserService(), await f.userService()];
+      const redis = await f.redisPids();
       return {
-        a: { label: 'traced', url: `${traced.url}/users/me`, headers: bearer(users.token) },
-        b: { label: 'untraced', url: `${users.url}/users/me`, headers: bearer(users.token) },
+        a: {
+          label: 'traced',
+          url: `${traced.url}/users/me`,
+          headers: bearer(users.token),
+          pids: [traced.proc.pid, ...redis],
+        },
+        b: {
+          label: 'untraced',
+          url: `${users.url}/users/me`,
+          headers: bearer(users.token),
+          pids: [users.proc.pid, ...redis],
+        },
       };
     },
   },
