@@ -25,6 +25,7 @@ const HEADER_OF: Record<Scope, string> = {
 /** Set once the user's bucket was taken from together with the client's. */
 const USER_LIMIT_TAKEN = Symbol('user limit taken');
 type Limited = { [USER_LIMIT_TAKEN]?: boolean };
+const ROUTE_PREFIXES = ROUTES.map((r) => [r.prefix, `${r.prefix}/`] as const);
 
 /** The gateway's public app: routing, authentication, rate limits, proxying. Never listens. */
 export function createApp(deps: AppDeps): Express {
@@ -78,9 +79,10 @@ export function createApp(deps: AppDeps): Express {
   // tokens is refused before their signatures are checked. A token the verifier already trusts
   // needs no check: its user's bucket is taken from in the same round trip.
   const clientLimit: RequestHandler = async (req, res, next) => {
-    const path = req.originalUrl.split('?', 1)[0] ?? '';
-    const token = ROUTES.some((r) => path === r.prefix || path.startsWith(`${r.prefix}/`))
-      ? bearerToken(req.get('authorization'))
+    const query = req.originalUrl.indexOf('?');
+    const path = query === -1 ? req.originalUrl : req.originalUrl.slice(0, query);
+    const token = ROUTE_PREFIXES.some(([exact, under]) => path === exact || path.startsWith(under))
+      ? bearerToken(req.headers.authorization)
       : undefined;
     const principal =
       token && !isPublic(req.method, path) ? deps.verifier.known?.(token) : undefined;
@@ -94,9 +96,12 @@ export function createApp(deps: AppDeps): Express {
     }
     next();
   };
-  const userLimit: RequestHandler = async (req, res, next) => {
-    if (!(req as Limited)[USER_LIMIT_TAKEN]) await rateLimit(['user'], req, res);
-    next();
+  const userLimit: RequestHandler = (req, res, next) => {
+    if ((req as Limited)[USER_LIMIT_TAKEN]) {
+      next();
+      return;
+    }
+    return rateLimit(['user'], req, res).then(() => next());
   };
 
   const authenticated = requireAuth(deps.verifier);
