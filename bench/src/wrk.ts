@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { pinned } from './cpus.ts';
 
@@ -77,11 +77,25 @@ process.once('exit', () => {
   if (scriptDir) rmSync(scriptDir, { recursive: true, force: true });
 });
 
+/** Fails with what to install when wrk is not on the PATH. */
+function requireWrk(): void {
+  const found = (process.env['PATH'] ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, 'wrk'), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!found) throw new Error('wrk is not installed (Debian: apt-get install wrk)');
+}
+
 /**
  * Loads `url` with wrk (one thread) for `seconds` and returns what it measured. With `rate`, the
  * requests are paced to that many a second, for latency at a given load rather than at saturation.
  */
 export async function load(options: LoadOptions): Promise<LoadResult> {
+  requireWrk();
   const headers = Object.entries(options.headers ?? {}).flatMap(([name, value]) => [
     '-H',
     `${name}: ${value}`,
