@@ -13,6 +13,8 @@ const moduleBoundaries = {
     { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
     { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
     { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:tool'] },
+    // The benchmark starts the apps from their build output; it imports only libs.
+    { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:lib'] },
     // Checks of docker/, deploy/ and helm/: they read the apps' config schemas and run the system.
     {
       sourceTag: 'type:ops',

@@ -99,6 +99,27 @@ describe('requireAuth with a JWKS verifier', () => {
   });
 });
 
+describe('requireAuth with a verifier that remembers tokens', () => {
+  it('takes a known token without verifying it again, and verifies an unknown one', async () => {
+    const verified: string[] = [];
+    const v: TokenVerifier = {
+      verify(token) {
+        verified.push(token);
+        return Promise.resolve({ userId: 'checked', role: 'user' });
+      },
+      known: (token) =>
+        token === 'a.b.known' ? { userId: 'remembered', role: 'user' } : undefined,
+    };
+    const app = appWith(v);
+
+    const known = await request(app).get('/me').set('Authorization', 'Bearer a.b.known');
+    const other = await request(app).get('/me').set('Authorization', 'Bearer a.b.other');
+
+    assert.deepEqual([known.body.userId, other.body.userId], ['remembered', 'checked']);
+    assert.deepEqual(verified, ['a.b.other']);
+  });
+});
+
 describe('bearerToken', () => {
   it('reads a bearer JWT, tells absent from malformed', () => {
     assert.equal(bearerToken('Bearer a.b.c'), 'a.b.c');

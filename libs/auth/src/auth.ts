@@ -1,6 +1,7 @@
 import { commonErrors } from '@flotilla/http';
 import type { RequestHandler } from 'express';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { cachingVerifier, type VerifiedTokenCacheOptions } from './verified-tokens.ts';
 
 /** `service` is another service acting through client credentials (OAuth 2.0, RFC 6749 4.4). */
 export const ROLES = ['user', 'admin', 'service'] as const;
@@ -15,6 +16,11 @@ export interface Principal {
 /** Anything that turns a bearer token into a principal, or throws. */
 export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
+  /**
+   * The principal of a token this verifier has verified and still trusts, at once and without
+   * any check of its own; undefined otherwise (then call `verify`).
+   */
+  known?(token: string): Principal | undefined;
 }
 
 declare module 'express-serve-static-core' {
@@ -36,11 +42,14 @@ export interface JwksVerifierOptions {
   /** Least time between two fetches, so forged key ids cannot make us hammer the JWKS. */
   cooldownMs?: number;
   timeoutMs?: number;
+  /** Tokens already verified are remembered (see {@link cachingVerifier}); `false` turns it off. */
+  verifiedTokens?: VerifiedTokenCacheOptions | false;
 }
 
 /**
  * Verifies ES256 access tokens against the issuer's JWKS. Keys are cached; a token with an unknown
  * key id triggers one refetch (rate-limited by `cooldownMs`), so key rotation needs no restart.
+ * Verified tokens are remembered for up to a minute ({@link cachingVerifier}).
  */
 export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier {
   const jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
@@ -48,7 +57,7 @@ export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier 
     cooldownDuration: options.cooldownMs ?? 30_000,
     timeoutDuration: options.timeoutMs ?? 2000,
   });
-  return {
+  const verifier: TokenVerifier = {
     async verify(token) {
       const { payload } = await jwtVerify(token, jwks, {
         issuer: options.issuer,
@@ -58,6 +67,9 @@ export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier 
       return principalFromClaims(payload);
     },
   };
+  return options.verifiedTokens === false
+    ? verifier
+    : cachingVerifier(verifier, options.verifiedTokens);
 }
 
 /** The principal in verified claims; throws when the subject or role is missing or unknown. */
@@ -82,6 +94,13 @@ export function requireAuth(verifier: TokenVerifier): RequestHandler {
     const token = bearerToken(req.get('authorization'));
     if (token === undefined) throw commonErrors.create('UNAUTHENTICATED', { headers: CHALLENGE });
     if (token === null) throw commonErrors.create('TOKEN_INVALID', { headers: CHALLENGE });
+    const known = verifier.known?.(token);
+    if (known) {
+      req.principal = known;
+      req.accessToken = token;
+      next();
+      return;
+    }
     try {
       req.principal = await verifier.verify(token);
       req.accessToken = token;

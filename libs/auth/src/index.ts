@@ -11,3 +11,8 @@ export {
   type TokenVerifier,
 } from './auth.ts';
 export { authConfigShape } from './config.ts';
+export {
+  DEFAULT_VERIFIED_TOKEN_CACHE,
+  cachingVerifier,
+  type VerifiedTokenCacheOptions,
+} from './verified-tokens.ts';

@@ -23,6 +23,7 @@ export function createRedis(config: RedisConfig, onError: (err: Error) => void):
     connectTimeout: config.connectTimeoutMs,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
+    enableAutoPipelining: true,
     lazyConnect: false,
     retryStrategy: (attempt) =>
       Math.min(maxDelay, 50 * 2 ** Math.min(attempt, 10)) * (0.5 + Math.random() / 2),
@@ -65,6 +66,9 @@ export function redisCheck(redis: Redis, { critical = false } = {}) {
  */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === 'ready') {
+    // Commands are sent in batches on the next turn of the event loop (auto-pipelining); let the
+    // last batch go out before QUIT, so no command issued before the close is lost.
+    await new Promise((resolve) => setImmediate(resolve));
     try {
       await redis.quit();
       return;

@@ -1,11 +1,12 @@
 import express, { type Express, type Router } from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import { requestLogger } from '@flotilla/logging';
 import { commonErrors } from './errors.ts';
 import { methodNotAllowed, openApiRoutes, type OpenApiDocument } from './openapi.ts';
 import { errorHandler, notFoundHandler } from './problem.ts';
 import { requestId } from './request-id.ts';
+import { securityHeaders } from './security-headers.ts';
+import { series } from './series.ts';
 
 export interface ServiceAppOptions {
   logger: Logger;
@@ -42,27 +43,36 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  if (options.metricsMiddleware) app.use(options.metricsMiddleware);
-  app.use(requestId);
-  app.use(helmet());
-  app.use(requestLogger(options.logger));
+  // Every request goes through these; as one layer they cost a fraction of one layer each.
+  app.use(
+    series([
+      ...(options.metricsMiddleware ? [options.metricsMiddleware] : []),
+      requestId,
+      securityHeaders(),
+      requestLogger(options.logger),
+    ]),
+  );
   for (const router of options.systemRouters ?? []) app.use(router);
   if (options.openApi) app.use(openApiRoutes(options.openApi));
-  if (options.faultMiddleware) app.use(options.faultMiddleware);
-  if (options.openApi) app.use(methodNotAllowed(options.openApi));
+  const beforeRoutes: express.RequestHandler[] = [];
+  if (options.faultMiddleware) beforeRoutes.push(options.faultMiddleware);
+  if (options.openApi) beforeRoutes.push(methodNotAllowed(options.openApi));
   if (options.jsonBody !== false) {
-    app.use(express.json({ limit: options.bodyLimit, strict: true }));
-    app.use((req, _res, next) => {
-      // A body in any other media type would silently become `undefined`; say so instead.
-      const hasBody =
-        req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
-      if ((hasBody || req.headers['transfer-encoding']) && !req.is('application/json')) {
-        next(commonErrors.create('UNSUPPORTED_MEDIA_TYPE'));
-        return;
-      }
-      next();
-    });
+    beforeRoutes.push(
+      express.json({ limit: options.bodyLimit, strict: true }),
+      (req, _res, next) => {
+        // A body in any other media type would silently become `undefined`; say so instead.
+        const hasBody =
+          req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
+        if ((hasBody || req.headers['transfer-encoding']) && !req.is('application/json')) {
+          next(commonErrors.create('UNSUPPORTED_MEDIA_TYPE'));
+          return;
+        }
+        next();
+      },
+    );
   }
+  if (beforeRoutes.length > 0) app.use(series(beforeRoutes));
   options.routes(app);
   app.use(notFoundHandler);
   app.use(errorHandler(options.logger));

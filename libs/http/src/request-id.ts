@@ -11,9 +11,9 @@ const ACCEPTABLE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  * uses) and echoes it on the response.
  */
 export const requestId: RequestHandler = (req, res, next) => {
-  const incoming = req.get(REQUEST_ID_HEADER);
-  const id = incoming && ACCEPTABLE_ID.test(incoming) ? incoming : randomUUID();
+  const incoming = req.headers[REQUEST_ID_HEADER];
+  const id = typeof incoming === 'string' && ACCEPTABLE_ID.test(incoming) ? incoming : randomUUID();
   req.id = id;
-  res.set(REQUEST_ID_HEADER, id);
+  res.setHeader(REQUEST_ID_HEADER, id);
   next();
 };

@@ -1,2 +1,8 @@
-export { REDACTED_PATHS, createLogger, type Logger, type LoggerConfig } from './logger.ts';
+export {
+  REDACTED_PATHS,
+  STDOUT_BATCH,
+  createLogger,
+  type Logger,
+  type LoggerConfig,
+} from './logger.ts';
 export { requestLogger } from './request-logger.ts';

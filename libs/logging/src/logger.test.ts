@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -232,5 +233,59 @@ describe('createLogger redaction', () => {
     logOnce({ body });
 
     assert.equal(body.password, 'hunter2');
+  });
+});
+
+describe('createLogger on stdout', () => {
+  const script = (body: string) => `
+    import { createLogger } from ${JSON.stringify(new URL('./index.ts', import.meta.url).href)};
+    const logger = createLogger({ service: 'svc' });
+    ${body}
+  `;
+  const run = (body: string) =>
+    new Promise<{ lines: Line[]; firstChunk: string }>((resolve, reject) => {
+      let firstChunk: string | undefined;
+      let out = '';
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script(body)], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      child.stdout.on('data', (chunk: Buffer) => {
+        firstChunk ??= chunk.toString();
+        out += chunk.toString();
+      });
+      child.once('error', reject);
+      child.once('close', () =>
+        resolve({
+          lines: out
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => JSON.parse(line) as Line),
+          firstChunk: firstChunk ?? '',
+        }),
+      );
+    });
+
+  it('writes every pending line when the process exits, process.exit included', async () => {
+    const { lines } = await run(
+      `for (let i = 0; i < 3; i++) logger.info({ i }, 'line'); process.exit(3);`,
+    );
+
+    assert.deepEqual(
+      lines.map((l) => l['i']),
+      [0, 1, 2],
+    );
+  });
+
+  it('writes a line within a moment even when no others follow', async () => {
+    const { lines, firstChunk } = await run(
+      `logger.info('alone'); await new Promise((r) => setTimeout(r, 1500)); logger.info('later');`,
+    );
+
+    assert.match(firstChunk, /"msg":"alone"/);
+    assert.doesNotMatch(firstChunk, /"msg":"later"/);
+    assert.deepEqual(
+      lines.map((l) => l['msg']),
+      ['alone', 'later'],
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { createIsoTime } from './iso-time.ts';
 
 /** Fields never written to logs: credentials in headers and bodies, at any depth we log. */
 export const REDACTED_PATHS = [
@@ -27,11 +28,22 @@ export const REDACTED_PATHS = [
   '*.privateKey',
 ] as const;
 
+/**
+ * How lines reach stdout: gathered up to 4 KiB and written together, and at least every 100 ms,
+ * so a busy service makes one write(2) for a dozen lines rather than one each. The writes are
+ * synchronous, as Node writes to pipes on Linux: no hop through the thread pool for each batch.
+ * Whatever is pending is written when the process exits; a SIGKILL loses at most one batch.
+ */
+export const STDOUT_BATCH = { minLength: 4096, periodicFlush: 100, sync: true } as const;
+
 export interface LoggerConfig {
   /** Written as `service` on every line. */
   service: string;
   level?: LoggerOptions['level'];
-  /** Defaults to stdout; tests pass a stream to read lines back. */
+  /**
+   * Defaults to stdout, written in batches: see {@link STDOUT_BATCH}. Tests pass a stream to read
+   * lines back.
+   */
   destination?: DestinationStream;
 }
 
@@ -43,7 +55,7 @@ export function createLogger({ service, level = 'info', destination }: LoggerCon
   const options: LoggerOptions = {
     level,
     base: { service },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: createIsoTime(),
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: [...REDACTED_PATHS], censor: '[redacted]' },
     mixin() {
@@ -51,7 +63,20 @@ export function createLogger({ service, level = 'info', destination }: LoggerCon
       return context ? { trace_id: context.traceId, span_id: context.spanId } : {};
     },
   };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? sharedStdout());
+}
+
+let stdout: ReturnType<typeof pino.destination> | undefined;
+
+/** One batched stdout for every logger of the process, written out when the process exits. */
+function sharedStdout() {
+  if (!stdout) {
+    const stream = pino.destination({ dest: 1, ...STDOUT_BATCH });
+    // pino flushes asynchronous destinations on exit by itself, synchronous ones not.
+    process.once('exit', () => stream.flushSync());
+    stdout = stream;
+  }
+  return stdout;
 }
 
 export type { Logger };

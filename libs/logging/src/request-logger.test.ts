@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import express from 'express';
@@ -123,5 +126,28 @@ describe('requestLogger', () => {
     assert.equal(raw.length, 1);
     assert.ok(!raw[0]?.includes('abc.def.ghi'));
     assert.ok(!raw[0]?.includes('s3cr3t'));
+  });
+});
+
+describe('requestLogger and aborted requests', () => {
+  it('logs a request whose client went away before the answer, marked aborted', async () => {
+    const { app, lines } = appWithRequestLog();
+    app.get('/slow', (_req, res) => {
+      setTimeout(() => res.send('late'), 200);
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+
+    const controller = new AbortController();
+    const call = fetch(`http://127.0.0.1:${port}/slow`, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await assert.rejects(call);
+    for (let waited = 0; lines.length === 0 && waited < 2000; waited += 20) await sleep(20);
+    server.close();
+
+    assert.equal(lines.length, 1);
+    assert.equal(lines[0]?.req?.url, '/slow');
+    assert.equal(lines[0]?.['aborted'], true);
   });
 });

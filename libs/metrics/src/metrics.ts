@@ -68,38 +68,31 @@ export function createMetrics({ service, defaultMetrics = true }: MetricsOptions
     registers: [registry],
   });
 
+  // One pair of children per label set, so a request does not build and check its labels twice.
+  const series = new Map<string, { count: () => void; observe: (seconds: number) => void }>();
+  const seriesOf = (method: string, route: string, statusCode: string) => {
+    const key = `${method} ${statusCode} ${route}`;
+    let found = series.get(key);
+    if (!found) {
+      const counter = requests.labels(method, route, statusCode);
+      const histogram = duration.labels(method, route, statusCode);
+      found = { count: () => counter.inc(), observe: (seconds) => histogram.observe(seconds) };
+      series.set(key, found);
+    }
+    return found;
+  };
+
   const httpMiddleware: RequestHandler = (req, res, next) => {
-    const start = process.hrtime.bigint();
+    const start = performance.now();
+    recordRouteTemplates(req);
     inFlight.inc();
-    // The template is taken when Express matches a route, while `req.baseUrl` is still the mount
-    // path of its router: an error thrown there unwinds the routers and resets `baseUrl` before
-    // the response finishes.
-    let matched: string | undefined;
-    let route: unknown = req.route;
-    Object.defineProperty(req, 'route', {
-      configurable: true,
-      enumerable: true,
-      get: () => route,
-      set(value: unknown) {
-        route = value;
-        matched = templateOf(req.baseUrl, value);
-      },
-    });
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
+    res.on('close', () => {
       inFlight.dec();
-      const labels = {
-        method: req.method,
-        route: matched ?? routeTemplate(req, res.statusCode),
-        status_code: String(res.statusCode),
-      };
-      requests.inc(labels);
-      duration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
-    };
-    res.once('finish', finish);
-    res.once('close', finish);
+      const route = matchedTemplate(req) ?? routeTemplate(req, res.statusCode);
+      const one = seriesOf(req.method, route, String(res.statusCode));
+      one.count();
+      one.observe((performance.now() - start) / 1000);
+    });
     next();
   };
 
@@ -137,6 +130,38 @@ export function createMetrics({ service, defaultMetrics = true }: MetricsOptions
       });
     },
   };
+}
+
+const ROUTE = Symbol('route');
+const TEMPLATE = Symbol('route template');
+type Tracked = { [ROUTE]?: unknown; [TEMPLATE]?: string | undefined; baseUrl: string };
+const tracked = new WeakSet<object>();
+
+/**
+ * Makes `req.route` record the template when Express matches a route, while `req.baseUrl` is
+ * still the mount path of its router: an error thrown there unwinds the routers and resets
+ * `baseUrl` before the response finishes. The accessor goes on the app's request prototype, once:
+ * defining it on each request made every later property access on the request slow.
+ */
+function recordRouteTemplates(req: Request): void {
+  const proto = Object.getPrototypeOf(req) as object | null;
+  if (proto === null || tracked.has(proto)) return;
+  tracked.add(proto);
+  Object.defineProperty(proto, 'route', {
+    configurable: true,
+    enumerable: true,
+    get(this: Tracked) {
+      return this[ROUTE];
+    },
+    set(this: Tracked, value: unknown) {
+      this[ROUTE] = value;
+      this[TEMPLATE] = templateOf(this.baseUrl, value);
+    },
+  });
+}
+
+function matchedTemplate(req: Request): string | undefined {
+  return (req as unknown as Tracked)[TEMPLATE];
 }
 
 /**

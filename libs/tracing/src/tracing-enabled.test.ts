@@ -27,6 +27,14 @@ let base: string;
 
 before(async () => {
   const app = express();
+  app.use(function kitMiddleware(_req, _res, next) {
+    next();
+  });
+  const router = express.Router();
+  router.get('/routed', (_req, res) => {
+    res.json({ routed: true });
+  });
+  app.use(router);
   app.get('/things/:id', (req, res) => {
     res.json({ id: req.params.id });
   });
@@ -100,6 +108,28 @@ describe('startTracing with span processors', () => {
     assert.equal(span.name, 'GET /things/:id');
     assert.equal(span.attributes['http.route'], '/things/:id');
     assert.equal(span.attributes['http.response.status_code'], 200);
+  });
+
+  it('makes one span for the route handler and none for middlewares or routers', async () => {
+    const response = await fetch(`${base}/things/6`);
+    assert.equal(response.status, 200);
+
+    const server = await eventually('the server span', () => serverSpanFor('/things/6'));
+    const inside = inTrace(server.spanContext().traceId).filter(
+      (s) => s.kind === SpanKind.INTERNAL,
+    );
+    assert.deepEqual(
+      inside.map((s) => s.name),
+      ['request handler'],
+    );
+  });
+
+  it('names the server span after the route of a router too', async () => {
+    await fetch(`${base}/routed`);
+
+    const span = await eventually('the server span', () => serverSpanFor('/routed'));
+
+    assert.equal(span.name, 'GET /routed');
   });
 
   it('puts the outgoing fetch and the request it served in one trace, client as parent', async () => {

@@ -69,6 +69,22 @@ export function proxyHandler(route: RouteSpec, options: ProxyOptions): RequestHa
       registers: [options.registry],
     });
 
+  // The propagator is set before the app is made (instrumentation.ts), and never changes.
+  let traceFields: ReadonlySet<string> | undefined;
+  // One pair of children per label set, so a request does not build and check its labels twice.
+  const series = new Map<string, { count: () => void; observe: (seconds: number) => void }>();
+  const seriesOf = (version: string, status: string) => {
+    const key = `${version} ${status}`;
+    let found = series.get(key);
+    if (!found) {
+      const counter = requests.labels(route.service, version, status);
+      const histogram = duration.labels(route.service, version, status);
+      found = { count: () => counter.inc(), observe: (seconds) => histogram.observe(seconds) };
+      series.set(key, found);
+    }
+    return found;
+  };
+
   return async (req, res, next) => {
     const pinned = req.get(options.versionHeader);
     const target = options.upstreams.pick(route.service, pinned);
@@ -87,7 +103,7 @@ export function proxyHandler(route: RouteSpec, options: ProxyOptions): RequestHa
     }
     // With tracing on, the undici instrumentation writes our own traceparent (a child of this
     // request's span); the caller's must not be sent alongside it. With tracing off, pass it on.
-    const traceFields = new Set(propagation.fields());
+    traceFields ??= new Set(propagation.fields());
     const headers = forwardable(req.headers, traceFields);
     headers['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.socket.remoteAddress]
       .filter(Boolean)
@@ -108,32 +124,48 @@ export function proxyHandler(route: RouteSpec, options: ProxyOptions): RequestHa
       req.method !== 'GET' &&
       req.method !== 'HEAD' &&
       (declared > 0 || req.headers['transfer-encoding'] !== undefined);
+    const upstreamLabel = `${route.service}@${target.version}`;
     const joined = route.upstreamPrefix + req.originalUrl.slice(route.prefix.length);
     const path = joined.startsWith('/') ? joined : `/${joined}`;
-    const timer = duration.startTimer({ upstream: route.service, version: target.version });
+    const started = performance.now();
+    const count = (status: string) => {
+      const series = seriesOf(target.version, status);
+      series.count();
+      series.observe((performance.now() - started) / 1000);
+    };
+    let answered = false;
     try {
-      const upstream = await target.pool.request({
-        method: req.method,
-        path,
-        headers,
-        ...(hasBody ? { body: pipeline(req, limited, () => undefined) } : {}),
-      });
-      const status = String(upstream.statusCode);
-      requests.inc({ upstream: route.service, version: target.version, status_code: status });
-      timer({ status_code: status });
-      res.status(upstream.statusCode);
-      for (const [name, value] of Object.entries(upstream.headers)) {
-        if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value);
-      }
-      res.setHeader('x-flotilla-upstream', `${route.service}@${target.version}`);
-      pipeline(upstream.body, res, (err) => {
-        if (err)
-          options.logger.warn(
-            { err: err.message, service: route.service },
-            'response stream aborted',
-          );
-      });
+      // undici writes the answer's body straight into the response: no body stream and no
+      // stream.pipeline (with its AbortController) per request.
+      await target.pool.stream(
+        {
+          method: req.method,
+          path,
+          headers,
+          ...(hasBody ? { body: pipeline(req, limited, () => undefined) } : {}),
+        },
+        ({ statusCode, headers: upstreamHeaders }) => {
+          answered = true;
+          count(String(statusCode));
+          res.statusCode = statusCode;
+          for (const name in upstreamHeaders) {
+            const value = upstreamHeaders[name];
+            if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value);
+          }
+          res.setHeader('x-flotilla-upstream', upstreamLabel);
+          return res;
+        },
+      );
     } catch (err) {
+      if (answered) {
+        // The status is sent: all that is left is to cut the response short.
+        options.logger.warn(
+          { err: (err as Error).message, service: route.service },
+          'response stream aborted',
+        );
+        res.destroy();
+        return;
+      }
       if ((err as { type?: string }).type === 'entity.too.large') {
         next(err);
         return;
@@ -143,9 +175,7 @@ export function proxyHandler(route: RouteSpec, options: ProxyOptions): RequestHa
         code === 'UND_ERR_HEADERS_TIMEOUT' ||
         code === 'UND_ERR_BODY_TIMEOUT' ||
         code === 'UND_ERR_CONNECT_TIMEOUT';
-      const status = timedOut ? '504' : '502';
-      requests.inc({ upstream: route.service, version: target.version, status_code: status });
-      timer({ status_code: status });
+      count(timedOut ? '504' : '502');
       next(
         errors.create(timedOut ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_UNREACHABLE', {
           cause: err,

@@ -1,5 +1,11 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { principalFromClaims, type Principal, type Role, type TokenVerifier } from '@flotilla/auth';
+import {
+  cachingVerifier,
+  principalFromClaims,
+  type Principal,
+  type Role,
+  type TokenVerifier,
+} from '@flotilla/auth';
 import {
   SignJWT,
   calculateJwkThumbprint,
@@ -76,7 +82,18 @@ export async function generateSigningKeyPem(): Promise<string> {
   return exportPKCS8(privateKey);
 }
 
+/** Signs with `key`; verifies against its public key, remembering verified tokens for a minute. */
 export function createTokenService(key: SigningKey, settings: TokenSettings): TokenService {
+  const verifier = cachingVerifier({
+    async verify(token) {
+      const { payload } = await jwtVerify(token, key.publicKey, {
+        issuer: settings.issuer,
+        audience: settings.audience,
+        algorithms: [TOKEN_ALGORITHM],
+      });
+      return principalFromClaims(payload);
+    },
+  });
   return {
     async issue(principal, nowMs, ttlSeconds = settings.ttlSeconds) {
       const issuedAt = Math.floor(nowMs / 1000);
@@ -90,14 +107,8 @@ export function createTokenService(key: SigningKey, settings: TokenSettings): To
         .sign(key.privateKey);
       return { accessToken, expiresIn: ttlSeconds };
     },
-    async verify(token) {
-      const { payload } = await jwtVerify(token, key.publicKey, {
-        issuer: settings.issuer,
-        audience: settings.audience,
-        algorithms: [TOKEN_ALGORITHM],
-      });
-      return principalFromClaims(payload);
-    },
+    verify: (token) => verifier.verify(token),
+    known: (token) => verifier.known?.(token),
     jwks: { keys: [key.publicJwk] },
   };
 }
