@@ -72,27 +72,7 @@ export function stream(
   });
 }
 
-/** Polls `probe` every `intervalMs` until it returns a value; throws the last error at the end. */
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  { timeoutMs = 60_000, intervalMs = 500 } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what}: not within ${timeoutMs / 1000} s`, { cause: last });
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { until } from '@flotilla/testing';
 
 /** The Node.js base image the app images are built on: NODE_IMAGE, else the Dockerfile's default. */
 export function nodeBaseImage(env: NodeJS.ProcessEnv = process.env): string {

@@ -57,26 +57,7 @@ export async function getJson<T>(args: string[]): Promise<T> {
   return JSON.parse(ok(`kubectl ${args.join(' ')}`, await kubectl([...args, '-o', 'json']))) as T;
 }
 
-/** Polls `probe` until it returns a value; throws the last error at the end. */
-export async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  { timeoutMs = 60_000, intervalMs = 500 } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${what}: not within ${timeoutMs / 1000} s`, { cause: last });
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { until } from '@flotilla/testing';
 
 /**
  * The install commands of the README's "Deploying to Kubernetes" section (its sh block with

@@ -1,5 +1,5 @@
 export { freePort } from './free-port.ts';
-export { waitFor } from './wait-for.ts';
+export { until, waitFor } from './wait-for.ts';
 export {
   INFRASTRUCTURE_SOURCES,
   resolveInfrastructure,

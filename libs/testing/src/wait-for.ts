@@ -20,3 +20,23 @@ export async function waitFor<T>(
   }
   throw new Error(`${what} did not become ready within ${timeoutMs} ms`, { cause: lastError });
 }
+
+/**
+ * Calls `probe` until it returns a value (not undefined), and returns it; throws the last error
+ * (as `cause`) after `timeoutMs`. For polling a state that may not be there yet.
+ */
+export function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  { timeoutMs = 60_000, intervalMs = 500 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  return waitFor(
+    what,
+    async () => {
+      const value = await probe();
+      if (value === undefined) throw new Error(`${what}: not yet`);
+      return value;
+    },
+    { timeoutMs, intervalMs },
+  );
+}

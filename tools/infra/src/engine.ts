@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,5 +37,28 @@ export function engineAnswers(env: NodeJS.ProcessEnv, timeoutMs = 5000): Promise
       { env, timeout: timeoutMs },
       (err) => resolve(!err),
     );
+  });
+}
+
+/**
+ * Runs a command with the terminal's stdio, passing on Ctrl-C and SIGTERM; resolves with its exit
+ * code (128 + 15 when a signal ended it, 127 when it could not start).
+ */
+export function runInheriting(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: (message: string) => void,
+): Promise<number> {
+  const child = spawn(cmd, args, { stdio: 'inherit', env });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise((resolve) => {
+    child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 + 15 : 1)));
+    child.on('error', (err) => {
+      log(`could not run ${cmd}: ${err.message}`);
+      resolve(127);
+    });
   });
 }

@@ -5,9 +5,9 @@
 // (docker.sh base), and DOCKER_HOST plus the base-image variables (NODE_IMAGE, POSTGRES_IMAGE, ...)
 // are passed to the command; `docker.sh down` stops it at the end and fails when the host is not
 // as it was before.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { engineAnswers, ownEngineHost, parseExports } from './engine.ts';
+import { engineAnswers, ownEngineHost, parseExports, runInheriting } from './engine.ts';
 
 const DOCKER_SH = fileURLToPath(new URL('../docker.sh', import.meta.url));
 
@@ -63,25 +63,11 @@ if (env['DOCKER_HOST'] === ownEngineHost(env)) {
       TESTCONTAINERS_RYUK_DISABLED: 'true',
       TESTCONTAINERS_HOST_OVERRIDE: '127.0.0.1',
     });
-    code = await run(command, args, env);
+    code = await runInheriting(command, args, env, log);
   }
 } else {
-  code = await run(command, args, env);
+  code = await runInheriting(command, args, env, log);
 }
 
 if (started && !dockerSh('down', env).ok) code = code || 1;
 process.exit(code);
-
-function run(cmd: string, cmdArgs: string[], childEnv: NodeJS.ProcessEnv): Promise<number> {
-  const child = spawn(cmd, cmdArgs, { stdio: 'inherit', env: childEnv });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  return new Promise((resolve) => {
-    child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 + 15 : 1)));
-    child.on('error', (err) => {
-      log(`could not run ${cmd}: ${err.message}`);
-      resolve(127);
-    });
-  });
-}

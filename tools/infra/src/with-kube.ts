@@ -7,10 +7,10 @@
 // cluster's kubectl and kubectl-argo-rollouts first. --crds applies every cached CRD (Flagger,
 // Prometheus Operator, External Secrets, Istio, Argo Rollouts). `kube.sh state` tells a test what
 // runs (JSON: kubeconfig, nodes, Rollouts, Flagger, how to load an image).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter } from 'node:path';
-import { parseExports } from './engine.ts';
+import { parseExports, runInheriting } from './engine.ts';
 import { KUBE_SH, clusterAnswers, kubeBinDir, ownKubeconfig } from './kube.ts';
 
 const ADD_ONS = new Set(['--real', '--rollouts', '--flagger']);
@@ -70,21 +70,7 @@ if (foreign && (await clusterAnswers(env))) {
 let code = 1;
 if (options.includes('--crds') && !kubeSh(['crds'], env).ok)
   log('could not apply the CRDs (see above)');
-else code = await run(command, args, env);
+else code = await runInheriting(command, args, env, log);
 
 if (started && !kubeSh(['down'], env).ok) code = code || 1;
 process.exit(code);
-
-function run(cmd: string, cmdArgs: string[], childEnv: NodeJS.ProcessEnv): Promise<number> {
-  const child = spawn(cmd, cmdArgs, { stdio: 'inherit', env: childEnv });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  process.on('SIGINT', forward);
-  process.on('SIGTERM', forward);
-  return new Promise((resolve) => {
-    child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 + 15 : 1)));
-    child.on('error', (err) => {
-      log(`could not run ${cmd}: ${err.message}`);
-      resolve(127);
-    });
-  });
-}
