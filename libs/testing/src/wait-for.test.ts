@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { waitFor } from './wait-for.ts';
+import { until, waitFor } from './wait-for.ts';
 
 /** A probe that fails `failures` times (with numbered errors), then resolves with `value`. */
 function flakyProbe<T>(failures: number, value: T) {
@@ -45,5 +45,30 @@ describe('waitFor', () => {
     assert.ok(probe.calls > 1, 'it retried before giving up');
     assert.ok(error.cause instanceof Error);
     assert.equal(error.cause.message, `attempt ${probe.calls} failed`);
+  });
+});
+
+describe('until', () => {
+  it('polls until the probe returns a value, and returns it', async () => {
+    let calls = 0;
+    const value = await until(
+      'three calls',
+      () => Promise.resolve(++calls < 3 ? undefined : calls),
+      {
+        timeoutMs: 5000,
+        intervalMs: 1,
+      },
+    );
+    assert.equal(value, 3);
+  });
+
+  it('gives up after the timeout, naming what it waited for', async () => {
+    await assert.rejects(
+      until('a value that never comes', () => Promise.resolve(undefined), {
+        timeoutMs: 20,
+        intervalMs: 5,
+      }),
+      /a value that never comes did not become ready within 20 ms/,
+    );
   });
 });
