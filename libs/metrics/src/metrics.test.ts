@@ -27,6 +27,7 @@ function appWithMetrics(defaultMetrics = false) {
   api.use('/v2', v2);
   app.use('/api', api);
   app.post('/echo', (req, res) => res.json(req.body as unknown));
+  app.all(['/proxy', '/proxy/{*rest}'], (_req, res) => res.json({}));
   app.use(
     (err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
       res.status((err as { status?: number }).status ?? 500).json({});
@@ -114,6 +115,17 @@ describe('createMetrics HTTP counters', () => {
     const text = await scrape(app);
     assert.equal(requests(text, { route: 'unmatched', status_code: '404' }), 3);
     for (const raw of ['wp-admin', '.env', 'random']) assert.ok(!text.includes(raw), raw);
+  });
+
+  it('labels a route on several paths (a proxy prefix) by its first path', async () => {
+    const { app } = appWithMetrics();
+
+    await request(app).get('/proxy');
+    await request(app).get('/proxy/users/42?x=1');
+
+    const text = await scrape(app);
+    assert.equal(requests(text, { route: '/proxy', status_code: '200' }), 2);
+    assert.ok(!text.includes('users/42'));
   });
 
   it('labels requests rejected before routing as unrouted', async () => {

@@ -173,13 +173,8 @@ export function routeTemplate(req: Request, statusCode: number): string {
 }
 
 function templateOf(baseUrl: string, route: unknown): string | undefined {
-  if (
-    typeof route === 'object' &&
-    route !== null &&
-    'path' in route &&
-    typeof route.path === 'string'
-  ) {
-    return `${baseUrl}${route.path}` || '/';
-  }
-  return undefined;
+  if (typeof route !== 'object' || route === null || !('path' in route)) return undefined;
+  // A route on several paths (the gateway's `[prefix, prefix/{*rest}]`) is labelled by its first.
+  const path: unknown = Array.isArray(route.path) ? route.path[0] : route.path;
+  return typeof path === 'string' ? `${baseUrl}${path}` || '/' : undefined;
 }
