@@ -2,6 +2,10 @@ import { SLO } from '@flotilla/promql';
 import { parseDuration } from '@flotilla/loadgen';
 import { z } from 'zod';
 
+/** The services a release can take, in the order `npm start` starts them. */
+export const SERVICES = ['user-service', 'payment-service', 'order-service', 'gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
 /** The release strategies, named as the charts' `strategy.type`. */
 export const STRATEGIES = ['rolling', 'blueGreen', 'canary'] as const;
 export type StrategyName = (typeof STRATEGIES)[number];
@@ -102,12 +106,7 @@ export const environmentSchema = z
       .nullable()
       .describe('the environment a version must have been released in first'),
     readyTimeout: duration.default(60_000),
-    services: z
-      .partialRecord(
-        z.enum(['user-service', 'order-service', 'payment-service', 'gateway']),
-        serviceOverride,
-      )
-      .default({}),
+    services: z.partialRecord(z.enum(SERVICES), serviceOverride).default({}),
   })
   .refine((e) => e.platform !== 'kubernetes' || e.kubernetes, {
     message: 'a kubernetes platform needs the kubernetes block',

@@ -8,9 +8,11 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
   EnvironmentError,
+  SERVICES,
   STRATEGIES,
   parseEnvironment,
   type Environment,
+  type ServiceName,
 } from '../core/environment.ts';
 import { formatPlan, formatReport, formatMarkdown } from '../core/format.ts';
 import { previousRelease, type ReleaseRecord } from '../core/ledger.ts';
@@ -44,8 +46,6 @@ import {
   type ReleaseEvent,
 } from './runner.ts';
 import { pushDeliveryMetrics, releaseTrace } from './telemetry.ts';
-
-export const SERVICES = ['user-service', 'payment-service', 'order-service', 'gateway'] as const;
 
 const common = {
   service: z.enum(SERVICES),
@@ -314,7 +314,7 @@ function planExit(plan: Plan): number {
  */
 function planner(
   platform: Platform,
-  service: (typeof SERVICES)[number],
+  service: ServiceName,
   fixed: Omit<
     PlanRequest,
     'service' | 'current' | 'history' | 'lock' | 'supports' | 'migrations' | 'sharedPort' | 'smoke'
