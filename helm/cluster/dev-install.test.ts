@@ -8,7 +8,7 @@ import { SERVICE_CHARTS } from '../src/helm.ts';
 import { getJson, helmRun, kubectl, ok, runReadmeInstall, until } from './kubectl.ts';
 
 const NAMESPACE = 'flotilla-dev';
-const DATABASE = (name: string) => `postgres://flotilla:change-me@postgres.invalid:5432/${name}`;
+const DATABASE = (name: string) => `postgres://flotilla@postgres.invalid:5432/${name}`;
 
 interface Deployment {
   metadata: { name: string };

@@ -167,7 +167,9 @@ describe('the project on a real node', () => {
 
   it("installs with the README's dev commands: migrations run, every pod passes its probes", async () => {
     const started = Date.now();
+    // A throwaway password for the PostgreSQL pod this test starts and deletes.
     const db = (name: string) =>
+      // secretlint-disable-next-line
       `postgres://flotilla:change-me-real-node-only@${databaseUrl.host}:5432/${name}`;
     const result = await runReadmeInstall({
       namespace: NAMESPACE,

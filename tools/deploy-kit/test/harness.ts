@@ -5,6 +5,7 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import { runLoad, type Report } from '@flotilla/loadgen';
 import { localSystemStore, type SystemState } from '@flotilla/scripts/local-system';
 import { waitFor } from '@flotilla/testing';
@@ -141,7 +142,12 @@ export async function startLocalSystem() {
       child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
       child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
       const [code] = (await once(child, 'exit')) as [number | null];
-      return { code: code ?? 128, stdout, stderr };
+      // What a person reads: colours (Nx forces them when its own output is a terminal) stripped.
+      return {
+        code: code ?? 128,
+        stdout: stripVTControlCharacters(stdout),
+        stderr: stripVTControlCharacters(stderr),
+      };
     },
     /** Starts the deploy kit's CLI and hands back the process, to stop it halfway. */
     spawnKit(args: string[]): { child: ChildProcess; stdout: () => string } {
@@ -153,7 +159,7 @@ export async function startLocalSystem() {
       let stdout = '';
       child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
       child.stderr?.on('data', (c: Buffer) => (stdout += c.toString()));
-      return { child, stdout: () => stdout };
+      return { child, stdout: () => stripVTControlCharacters(stdout) };
     },
     /** The purchase flow through the gateway until `stop` is called; resolves with loadgen's report. */
     load(rate = 20): { stop: () => Promise<Report> } {

@@ -223,7 +223,7 @@ before(async () => {
       body: {
         metadata: { name: SERVICE },
         stringData: {
-          DATABASE_URL: 'postgres://flotilla:change-me@postgres.invalid:5432/flotilla_orders',
+          DATABASE_URL: 'postgres://flotilla@postgres.invalid:5432/flotilla_orders',
           SERVICE_CLIENT_SECRET: 'b'.repeat(40),
           ADMIN_TOKEN: 'a'.repeat(40),
         },
