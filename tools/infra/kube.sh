@@ -937,7 +937,10 @@ host_state() {
   echo '# cgroups'
   cgroup_dirs
   echo '# files'
-  ls -d /var/lib/cni /run/containerd /var/lib/kubelet /var/log/pods /etc/kubernetes /usr/libexec/kubernetes 2>/dev/null || true
+  ls -d /var/lib/cni /var/lib/kubelet /var/log/pods /etc/kubernetes /usr/libexec/kubernetes 2>/dev/null || true
+  # The shims' socket directory is shared with any other containerd (the Docker engine's, whose
+  # containers start and stop meanwhile): it is the cluster's leftover only when no containerd runs.
+  if [ -e /run/containerd ] && ! pgrep -x containerd >/dev/null; then echo /run/containerd; fi
   return 0
 }
 
