@@ -77,25 +77,29 @@ before(async () => {
 });
 after(cleanUp);
 
+/** playbooks/deploy.yml for flotilla-dev, pointed at this cluster's context and namespace. */
+async function deployPlaybook(extra: string[] = []) {
+  const context = await currentContext();
+  return run(
+    'ansible-playbook',
+    [
+      'playbooks/deploy.yml',
+      '--limit',
+      'flotilla-dev',
+      '-e',
+      `flotilla_kube_context=${context}`,
+      '-e',
+      `flotilla_namespace=${NAMESPACE}`,
+      ...extra,
+    ],
+    400_000,
+  );
+}
+
 describe('the Ansible deploy playbook against a real cluster', () => {
   it('installs the umbrella chart with Helm (atomic, wait) and waits for every Service', async () => {
-    const context = await currentContext();
     const started = Date.now();
-    const { code, output } = await run(
-      'ansible-playbook',
-      [
-        'playbooks/deploy.yml',
-        '--limit',
-        'flotilla-dev',
-        '-e',
-        `flotilla_kube_context=${context}`,
-        '-e',
-        `flotilla_namespace=${NAMESPACE}`,
-        '-e',
-        'flotilla_rollout_timeout=180',
-      ],
-      400_000,
-    );
+    const { code, output } = await deployPlaybook(['-e', 'flotilla_rollout_timeout=180']);
     assert.equal(code, 0, output);
     assert.match(output, /Install or upgrade the umbrella chart/);
     assert.match(output, /flotilla-dev\s*: ok=\d+\s+changed=1\s+unreachable=0\s+failed=0/);
@@ -123,20 +127,7 @@ describe('the Ansible deploy playbook against a real cluster', () => {
   });
 
   it('changes nothing on a second run (the release is as declared)', async () => {
-    const context = await currentContext();
-    const { code, output } = await run(
-      'ansible-playbook',
-      [
-        'playbooks/deploy.yml',
-        '--limit',
-        'flotilla-dev',
-        '-e',
-        `flotilla_kube_context=${context}`,
-        '-e',
-        `flotilla_namespace=${NAMESPACE}`,
-      ],
-      400_000,
-    );
+    const { code, output } = await deployPlaybook();
     assert.equal(code, 0, output);
     assert.match(output, /flotilla-dev\s*: ok=\d+\s+changed=0\s+unreachable=0\s+failed=0/);
   });
