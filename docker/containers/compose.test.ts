@@ -212,6 +212,8 @@ describe('docker compose up --build, end to end', () => {
     });
     assert.equal(loadgen.code, 0, loadgen.stderr.slice(-4000));
     assert.match(loadgen.stdout, /PASS +success \d+\.\d+% \(\d+ of \d+\)/);
+    // The running stack is used as it is: no service is recreated under it.
+    assert.doesNotMatch(loadgen.stderr, /Recreate/, loadgen.stderr.slice(-4000));
   });
 
   it('leaves no container, volume or network behind after down -v', async () => {

@@ -95,6 +95,20 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('builds each image once: a migration job runs the image its service builds, never pulling it', () => {
+    const builders = new Map<string, string[]>();
+    for (const [name, service] of Object.entries(services)) {
+      if (!service.build || !service.image) continue;
+      builders.set(service.image, [...(builders.get(service.image) ?? []), name]);
+    }
+    for (const [image, names] of builders)
+      assert.equal(names.length, 1, `${image}: ${names.join(', ')}`);
+    for (const app of ['user-service', 'payment-service', 'order-service']) {
+      assert.equal(services[`${app}-migrate`]?.build, undefined, `${app}-migrate builds`);
+      assert.equal(services[`${app}-migrate`]?.pull_policy, 'never', `${app}-migrate pulls`);
+    }
+  });
+
   it('keeps data in named volumes that are declared', () => {
     const named = Object.keys(base.volumes ?? {});
     assert.deepEqual(named.sort(), ['postgres-data', 'redis-data']);

@@ -21,6 +21,7 @@ export interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   restart?: string;
+  pull_policy?: string;
   command?: string[];
   volumes?: string[];
 }
