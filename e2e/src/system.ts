@@ -24,7 +24,7 @@ class ServiceProcess {
   /** Its admin API (fault flags; traffic weights at the gateway), behind the system's token. */
   readonly adminUrl: string;
   private readonly port: number;
-  private readonly env: Record<string, string>;
+  private env: Record<string, string>;
 
   constructor(
     name: string,
@@ -90,6 +90,13 @@ class ServiceProcess {
   /** The last lines it printed. */
   get recentOutput(): string {
     return this.output;
+  }
+
+  /** Stops it (a drain), then starts it again with `env` added to or overriding its environment. */
+  async restart(env: Record<string, string>): Promise<void> {
+    await this.stop();
+    this.env = { ...this.env, ...env };
+    await this.start();
   }
 
   /** Stops it with SIGTERM (a drain), or with SIGKILL (a crash: nothing runs on the way out). */

@@ -4,7 +4,7 @@
 // and file descriptors of every process. Each case prints its figures ([reliability] lines).
 //   FLOTILLA_SOAK_SECONDS (default 60) sets the soak's length: `npm run soak` runs 10 minutes.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { percentile } from '@flotilla/loadgen';
@@ -92,6 +92,46 @@ describe('a service killed with SIGKILL under load', () => {
       );
     });
   }
+});
+
+describe('user-service restarted with a new signing key', () => {
+  it('sells to a new session within seconds, then every time: the others take the new key and order-service renews its service token', async () => {
+    // A paid order first, so order-service holds a service token signed with the old key.
+    const earlier = await buyer(rig);
+    const first = await earlier.order();
+    assert.equal(first.status, 201, JSON.stringify(first.body));
+    const users = service('user-service');
+    const restartAt = performance.now();
+    await users.restart({
+      JWT_PRIVATE_KEY: generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        .privateKey.export({ type: 'pkcs8', format: 'pem' })
+        .toString(),
+      JWT_KEY_ID: 'e2e-key-rotated',
+    });
+    const restartedIn = performance.now() - restartAt;
+    const customer = await buyer(rig);
+    // The gateway and order-service fetch the new key at most 5 s after their last fetch.
+    const firstPaidIn = await until(
+      "a new session's order is paid",
+      async () => {
+        const res = await customer.order();
+        return res.status === 201 && res.body['status'] === 'paid';
+      },
+      { timeoutMs: 20_000, everyMs: 250 },
+    );
+    const orders = [];
+    for (let i = 0; i < 5; i++) orders.push(await customer.order());
+    for (const res of orders) {
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.equal(res.body['status'], 'paid');
+    }
+    const books = await checkBooks(rig);
+    say(
+      `user-service restarted with a new key in ${(restartedIn / 1000).toFixed(1)} s; ` +
+        `a new session's first order paid ${(firstPaidIn / 1000).toFixed(1)} s later, then ${orders.length} of ${orders.length} at once (<= ${Math.max(...orders.map((o) => o.ms)).toFixed(0)} ms); ` +
+        `books: ${books.orders} orders, ${books.charges} charges`,
+    );
+  });
 });
 
 describe('PostgreSQL crashing and coming back under load', () => {

@@ -39,7 +39,11 @@ export interface JwksVerifierOptions {
   audience: string;
   /** How long fetched keys are trusted before they are fetched again. */
   cacheMaxAgeMs?: number;
-  /** Least time between two fetches, so forged key ids cannot make us hammer the JWKS. */
+  /**
+   * Least time between two fetches, so forged key ids cannot make us hammer the JWKS: 5 s, so a
+   * token of a new key (user-service restarted with another one) is accepted within 5 s of the
+   * last fetch, at the cost of one fetch per 5 s at most.
+   */
   cooldownMs?: number;
   timeoutMs?: number;
   /** Tokens already verified are remembered (see {@link cachingVerifier}); `false` turns it off. */
@@ -54,7 +58,7 @@ export interface JwksVerifierOptions {
 export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier {
   const jwks = createRemoteJWKSet(new URL(options.jwksUrl), {
     cacheMaxAge: options.cacheMaxAgeMs ?? 10 * 60_000,
-    cooldownDuration: options.cooldownMs ?? 30_000,
+    cooldownDuration: options.cooldownMs ?? 5000,
     timeoutDuration: options.timeoutMs ?? 2000,
   });
   const verifier: TokenVerifier = {

@@ -23,13 +23,30 @@ export function createServiceTokenSource(
     return cached.token;
   }
 
+  async function token(): Promise<string> {
+    if (cached && now() < cached.refreshAt) return cached.token;
+    pending ??= fetchToken().finally(() => {
+      pending = undefined;
+    });
+    return pending;
+  }
+
   return {
-    async token(): Promise<string> {
-      if (cached && now() < cached.refreshAt) return cached.token;
-      pending ??= fetchToken().finally(() => {
-        pending = undefined;
-      });
-      return pending;
+    token,
+    /**
+     * Sends a request with `authorization` set to the service token. A 401 means the token is no
+     * longer good (user-service signs with a new key, say): the token is dropped and the request
+     * sent once more with a fresh one. The upstream refused it before doing anything, so the retry
+     * is safe even for a POST.
+     */
+    async send<R extends { status: number }>(
+      request: (authorization: string) => Promise<R>,
+    ): Promise<R> {
+      const used = await token();
+      const reply = await request(`Bearer ${used}`);
+      if (reply.status !== 401) return reply;
+      if (cached?.token === used) cached = undefined;
+      return request(`Bearer ${await token()}`);
     },
   };
 }
@@ -43,11 +60,13 @@ export async function ensureUserExists(
   userId: string,
 ): Promise<void> {
   try {
-    const res = await users.request({
-      method: 'GET',
-      path: `/users/${encodeURIComponent(userId)}`,
-      headers: { authorization: `Bearer ${await tokens.token()}` },
-    });
+    const res = await tokens.send((authorization) =>
+      users.request({
+        method: 'GET',
+        path: `/users/${encodeURIComponent(userId)}`,
+        headers: { authorization },
+      }),
+    );
     if (res.status === 200) return;
     if (res.status === 404 || res.status === 400) throw errors.create('USER_UNKNOWN');
     throw errors.create('USER_SERVICE_UNAVAILABLE', {

@@ -40,19 +40,21 @@ export function createOrdersService(deps: OrdersServiceDeps) {
   const { db, payments, tokens, logger } = deps;
 
   async function charge(order: OrderRow) {
-    return payments.request<PaymentReply>({
-      method: 'POST',
-      path: '/payments',
-      idempotencyKey: paymentKeyOf(order.id),
-      headers: { authorization: `Bearer ${await tokens.token()}` },
-      body: {
-        orderId: order.id,
-        userId: order.user_id,
-        amount: Number(order.total),
-        currency: order.currency,
-        cardToken: order.card_token,
-      },
-    });
+    return tokens.send((authorization) =>
+      payments.request<PaymentReply>({
+        method: 'POST',
+        path: '/payments',
+        idempotencyKey: paymentKeyOf(order.id),
+        headers: { authorization },
+        body: {
+          orderId: order.id,
+          userId: order.user_id,
+          amount: Number(order.total),
+          currency: order.currency,
+          cardToken: order.card_token,
+        },
+      }),
+    );
   }
 
   /**
@@ -175,13 +177,15 @@ export function createOrdersService(deps: OrdersServiceDeps) {
         case 'paid': {
           let reply;
           try {
-            reply = await payments.request<PaymentReply>({
-              method: 'POST',
-              path: `/payments/${order.payment_id ?? ''}/refunds`,
-              idempotencyKey: `refund-${order.id}`,
-              headers: { authorization: `Bearer ${await tokens.token()}` },
-              body: { amount: Number(order.total) },
-            });
+            reply = await tokens.send((authorization) =>
+              payments.request<PaymentReply>({
+                method: 'POST',
+                path: `/payments/${order.payment_id ?? ''}/refunds`,
+                idempotencyKey: `refund-${order.id}`,
+                headers: { authorization },
+                body: { amount: Number(order.total) },
+              }),
+            );
           } catch (err) {
             if (err instanceof UpstreamUnavailableError)
               throw errors.create('PAYMENT_UNAVAILABLE', { cause: err });
