@@ -75,7 +75,10 @@ export function load(rig: Rig, seconds: number, rate = 15): Promise<Report> {
   });
 }
 
-/** The failed load requests of a report by reason (`503`, `timeout`, `201 status=pending`). */
+/**
+ * The failed load requests of a report by reason (`503 PAYMENT_UNAVAILABLE`, `timeout`,
+ * `201 status=pending`).
+ */
 export function failuresByStatus(report: Report): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [key, count] of Object.entries(report.failures)) {

@@ -102,4 +102,18 @@ describe('SCENARIOS', () => {
     assert.equal(SCENARIOS.browse.failureOf({ status: 200, body: {} }), '200 without items');
     assert.equal(SCENARIOS.browse.failureOf({ status: 429, body: {} }), '429');
   });
+
+  it("names the problem's code of an unexpected answer, when it has a well-formed one", () => {
+    assert.equal(
+      SCENARIOS.visa.failureOf({ status: 503, body: { code: 'USER_SERVICE_UNAVAILABLE' } }),
+      '503 USER_SERVICE_UNAVAILABLE',
+    );
+    assert.equal(
+      SCENARIOS.browse.failureOf({ status: 429, body: { code: 'RATE_LIMITED' } }),
+      '429 RATE_LIMITED',
+    );
+    assert.equal(SCENARIOS.visa.failureOf({ status: 500, body: { code: 42 } }), '500');
+    assert.equal(SCENARIOS.visa.failureOf({ status: 502, body: { code: 'a b\nc' } }), '502');
+    assert.equal(SCENARIOS.visa.failureOf({ status: 502, body: 'Bad Gateway' }), '502');
+  });
 });

@@ -29,7 +29,10 @@ export interface Scenario {
   /** The expected outcome in words, for the README and failure reasons. */
   readonly expectation: string;
   readonly request: (accessToken: string, idempotencyKey: string) => RequestSpec;
-  /** Undefined when the answer is the expected one, else a short reason: `500`, `201 status=pending`. */
+  /**
+   * Undefined when the answer is the expected one, else a short reason: `500`,
+   * `503 PAYMENT_UNAVAILABLE`, `201 status=pending`.
+   */
   readonly failureOf: (answer: Answer) => string | undefined;
 }
 
@@ -39,6 +42,17 @@ function fieldOf(body: unknown, name: string): unknown {
   return typeof body === 'object' && body !== null
     ? (body as Record<string, unknown>)[name]
     : undefined;
+}
+
+/**
+ * The reason of an answer other than the expected one: its status, and the problem's `code` when
+ * the body has one (`503 PAYMENT_UNAVAILABLE`), so a failure says which dependency failed.
+ */
+export function unexpected(answer: Answer): string {
+  const code = fieldOf(answer.body, 'code');
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(code)
+    ? `${answer.status} ${code}`
+    : String(answer.status);
 }
 
 /**
@@ -61,7 +75,7 @@ function purchase(
       body: { items: ORDER_ITEMS, currency: 'EUR', cardToken },
     }),
     failureOf: (answer) => {
-      if (answer.status !== 201) return String(answer.status);
+      if (answer.status !== 201) return unexpected(answer);
       const status = fieldOf(answer.body, 'status');
       return status === orderStatus ? undefined : `201 status=${String(status)}`;
     },
@@ -80,7 +94,7 @@ export const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
       headers: { authorization: `Bearer ${accessToken}` },
     }),
     failureOf: (answer) => {
-      if (answer.status !== 200) return String(answer.status);
+      if (answer.status !== 200) return unexpected(answer);
       return Array.isArray(fieldOf(answer.body, 'items')) ? undefined : '200 without items';
     },
   },
