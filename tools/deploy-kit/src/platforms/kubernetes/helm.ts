@@ -1,5 +1,9 @@
 import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { parse } from 'yaml';
 
 const run = promisify(execFile);
 
@@ -49,6 +53,48 @@ export async function helmHistory(
     }[];
   } catch (err) {
     if (/not found/.test((err as Error).message)) return [];
+    throw err;
+  }
+}
+
+/** What `helm dependency update` writes into a chart's folder. */
+const PACKED = new Set(['charts', 'Chart.lock']);
+
+/**
+ * A copy of the chart `<helmDir>/<chart>` with its `file://` dependencies packed into its
+ * `charts/`, in a temporary folder that `done` removes. The working tree is left as it is, and two
+ * deploys at once never pack into the same folder. Dependencies are copied beside the chart as
+ * they lie beside it in `helmDir`; one outside `helmDir` is refused.
+ */
+export async function packChart(
+  helmDir: string,
+  chart: string,
+): Promise<{ dir: string; done: () => Promise<void> }> {
+  const root = await mkdtemp(join(tmpdir(), 'flotilla-chart-'));
+  const done = () => rm(root, { recursive: true, force: true });
+  try {
+    const source = join(helmDir, chart);
+    const copy = (from: string) => {
+      const to = relative(helmDir, from);
+      if (to === '' || to.startsWith('..') || isAbsolute(to))
+        throw new Error(`${chart} depends on ${from}, outside ${helmDir}`);
+      return cp(from, join(root, to), {
+        recursive: true,
+        filter: (path) => !PACKED.has(relative(from, path)),
+      });
+    };
+    await copy(source);
+    const manifest = parse(await readFile(join(source, 'Chart.yaml'), 'utf8')) as {
+      dependencies?: { repository?: string }[];
+    };
+    for (const { repository } of manifest.dependencies ?? []) {
+      if (repository?.startsWith('file://')) await copy(resolve(source, repository.slice(7)));
+    }
+    const dir = join(root, chart);
+    await helm(['dependency', 'update', '--skip-refresh', dir]);
+    return { dir, done };
+  } catch (err) {
+    await done();
     throw err;
   }
 }

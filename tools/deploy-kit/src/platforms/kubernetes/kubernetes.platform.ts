@@ -15,7 +15,7 @@ import {
   type Progress,
 } from '../platform.ts';
 import { connect, statusOf, type Cluster } from './cluster.ts';
-import { helm, helmHistory } from './helm.ts';
+import { helm, helmHistory, packChart } from './helm.ts';
 import { leaseLock } from './lease.ts';
 import { configMapLedger } from './ledger.ts';
 import {
@@ -251,31 +251,35 @@ export function createKubernetesPlatform(options: KubernetesPlatformOptions): Pl
         // Back to a release Helm still holds: exactly its chart and values, as a new revision.
         await helm(['rollback', service, recorded, ...helmArgs, '--wait=false']);
       } else {
-        const values = await valuesFile(service, {
-          image: { tag: artefact.version },
-          strategy: {
-            type: strategy === 'rolling' && usesRollout(configured) ? configured : strategy,
-          },
-          podAnnotations: { 'flotilla.dev/release': label },
-          ...(Object.keys(settings).length > 0 ? { env: settings } : {}),
-        });
+        const chart = await packChart(join(workspace, 'helm'), service);
         try {
-          await helm(['dependency', 'update', '--skip-refresh', join(workspace, 'helm', service)]);
-          await helm([
-            'upgrade',
-            '--install',
-            service,
-            join(workspace, 'helm', service),
-            ...helmArgs,
-            '--values',
-            values.file,
-            '--history-max',
-            '10',
-            '--timeout',
-            `${Math.ceil(environment.readyTimeout / 1000)}s`,
-          ]);
+          const values = await valuesFile(service, {
+            image: { tag: artefact.version },
+            strategy: {
+              type: strategy === 'rolling' && usesRollout(configured) ? configured : strategy,
+            },
+            podAnnotations: { 'flotilla.dev/release': label },
+            ...(Object.keys(settings).length > 0 ? { env: settings } : {}),
+          });
+          try {
+            await helm([
+              'upgrade',
+              '--install',
+              service,
+              chart.dir,
+              ...helmArgs,
+              '--values',
+              values.file,
+              '--history-max',
+              '10',
+              '--timeout',
+              `${Math.ceil(environment.readyTimeout / 1000)}s`,
+            ]);
+          } finally {
+            await values.done();
+          }
         } finally {
-          await values.done();
+          await chart.done();
         }
       }
       const revision = (await helmHistory(service, namespace, context)).at(-1)?.revision ?? 0;
