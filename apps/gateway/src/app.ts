@@ -126,7 +126,7 @@ export function createApp(deps: AppDeps): Express {
     jsonBody: false,
     metricsMiddleware: metrics.httpMiddleware,
     faultMiddleware: deps.faults.middleware,
-    systemRouters: [deps.health.router, metrics.router],
+    systemRoutes: [deps.health, metrics],
     routes: (app) => {
       if (config.TRUST_PROXY) app.set('trust proxy', true);
       app.use('/api', clientLimit);

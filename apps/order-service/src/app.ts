@@ -46,7 +46,7 @@ export function createOrderService(deps: AppDeps): {
     bodyLimit: config.BODY_LIMIT,
     metricsMiddleware: metrics.httpMiddleware,
     faultMiddleware: deps.faults.middleware,
-    systemRouters: [deps.health.router, metrics.router],
+    systemRoutes: [deps.health, metrics],
     openApi: openApiDocument,
     routes: (a) => a.use(ordersRoutes(orders, deps.verifier)),
   });

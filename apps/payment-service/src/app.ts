@@ -27,7 +27,7 @@ export function createApp(deps: AppDeps): Express {
     bodyLimit: config.BODY_LIMIT,
     metricsMiddleware: metrics.httpMiddleware,
     faultMiddleware: deps.faults.middleware,
-    systemRouters: [deps.health.router, metrics.router],
+    systemRoutes: [deps.health, metrics],
     openApi: openApiDocument,
     routes: (app) => app.use(paymentsRoutes(payments, deps.verifier)),
   });

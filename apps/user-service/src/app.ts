@@ -63,7 +63,7 @@ export function createApp(deps: AppDeps): Express {
     bodyLimit: config.BODY_LIMIT,
     metricsMiddleware: metrics.httpMiddleware,
     faultMiddleware: deps.faults.middleware,
-    systemRouters: [deps.health.router, metrics.router, jwksRoutes(deps.tokens)],
+    systemRoutes: [deps.health, metrics, jwksRoutes(deps.tokens)],
     openApi: openApiDocument,
     routes: (app) => {
       app.use(usersRoutes(users, deps.tokens));

@@ -20,7 +20,7 @@ const app = createServiceApp({
   bodyLimit: '100kb',
   metricsMiddleware: metrics.httpMiddleware,
   faultMiddleware: faults.middleware,
-  systemRouters: [health.router, metrics.router],
+  systemRoutes: [health, metrics],
   routes: (routes) => {
     routes.get('/hello', (_req, res) => {
       res.json({ hello: 'world' });

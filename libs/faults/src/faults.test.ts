@@ -29,7 +29,7 @@ function build(initial: Partial<FaultSettings> = {}, random = () => 0.5) {
   const app = createServiceApp({
     logger,
     bodyLimit: '1kb',
-    systemRouters: [health.router],
+    systemRoutes: [health],
     faultMiddleware: faults.middleware,
     routes: (a) => a.get('/things', (_req, res) => res.json({ ok: true })),
   });

@@ -27,6 +27,8 @@ export interface ReadinessReport {
 export interface Health {
   /** `GET /health` (liveness) and `GET /ready` (readiness). */
   readonly router: Router;
+  /** The paths {@link router} answers. */
+  readonly paths: readonly string[];
   readiness(): Promise<ReadinessReport>;
   /** From now on `/ready` answers 503 `draining`, so load balancers stop sending traffic. */
   startDraining(): void;
@@ -113,6 +115,7 @@ export function createHealth({
 
   return {
     router,
+    paths: ['/health', '/ready'],
     readiness,
     startDraining() {
       draining = true;

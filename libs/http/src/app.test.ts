@@ -71,7 +71,7 @@ function build(options: { metricsMiddleware?: RequestHandler; jsonBody?: boolean
   const app = createServiceApp({
     logger: createLogger({ service: 'test', destination }),
     bodyLimit: '1kb',
-    systemRouters: [system],
+    systemRoutes: [{ paths: ['/system/echo'], router: system }],
     openApi: thingsDocument,
     ...options,
     routes: (a) => {
@@ -406,7 +406,7 @@ describe('createServiceApp middleware order', () => {
     assert.deepEqual(seen, ['POST /things']);
   });
 
-  it('runs system routers before body parsing, so they are never refused for a body', async () => {
+  it('runs system routes before body parsing, so they are never refused for a body', async () => {
     const res = await request(build().app)
       .post('/system/echo')
       .set('content-type', 'text/plain')

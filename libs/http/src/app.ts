@@ -1,4 +1,4 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import { requestLogger } from '@flotilla/logging';
 import { commonErrors } from './errors.ts';
@@ -7,6 +7,7 @@ import { errorHandler, notFoundHandler } from './problem.ts';
 import { requestId } from './request-id.ts';
 import { securityHeaders } from './security-headers.ts';
 import { series } from './series.ts';
+import { systemRoutes, type SystemRoutes } from './system-routes.ts';
 
 export interface ServiceAppOptions {
   logger: Logger;
@@ -14,8 +15,11 @@ export interface ServiceAppOptions {
   bodyLimit: string;
   /** Counts requests; runs before everything else so even rejected requests are counted. */
   metricsMiddleware?: express.RequestHandler;
-  /** Routers mounted before the service's own routes: health, metrics, JWKS. */
-  systemRouters?: Router[];
+  /**
+   * Routes answered before the service's own and before the fault flags and body parsing: health,
+   * metrics, JWKS. Each names its exact paths; other requests never enter their routers.
+   */
+  systemRoutes?: SystemRoutes[];
   /** Adds the service's routes. */
   routes: (app: Express) => void;
   /** Parse JSON bodies (default). A proxy that streams bodies through turns it off. */
@@ -43,36 +47,36 @@ export function createServiceApp(options: ServiceAppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  // Every request goes through these; as one layer they cost a fraction of one layer each.
-  app.use(
-    series([
-      ...(options.metricsMiddleware ? [options.metricsMiddleware] : []),
-      requestId,
-      securityHeaders(),
-      requestLogger(options.logger),
-    ]),
-  );
-  for (const router of options.systemRouters ?? []) app.use(router);
-  if (options.openApi) app.use(openApiRoutes(options.openApi));
-  const beforeRoutes: express.RequestHandler[] = [];
-  if (options.faultMiddleware) beforeRoutes.push(options.faultMiddleware);
-  if (options.openApi) beforeRoutes.push(methodNotAllowed(options.openApi));
+  const system = systemRoutes([
+    ...(options.systemRoutes ?? []),
+    ...(options.openApi
+      ? [{ paths: ['/openapi.json'], router: openApiRoutes(options.openApi) }]
+      : []),
+  ]);
+  const handlers: express.RequestHandler[] = [
+    ...(options.metricsMiddleware ? [options.metricsMiddleware] : []),
+    requestId,
+    securityHeaders(),
+    requestLogger(options.logger),
+    ...(system ? [system] : []),
+    ...(options.faultMiddleware ? [options.faultMiddleware] : []),
+    ...(options.openApi ? [methodNotAllowed(options.openApi)] : []),
+  ];
   if (options.jsonBody !== false) {
-    beforeRoutes.push(
-      express.json({ limit: options.bodyLimit, strict: true }),
-      (req, _res, next) => {
-        // A body in any other media type would silently become `undefined`; say so instead.
-        const hasBody =
-          req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
-        if ((hasBody || req.headers['transfer-encoding']) && !req.is('application/json')) {
-          next(commonErrors.create('UNSUPPORTED_MEDIA_TYPE'));
-          return;
-        }
-        next();
-      },
-    );
+    handlers.push(express.json({ limit: options.bodyLimit, strict: true }), (req, _res, next) => {
+      // A body in any other media type would silently become `undefined`; say so instead.
+      const hasBody =
+        req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
+      if ((hasBody || req.headers['transfer-encoding']) && !req.is('application/json')) {
+        next(commonErrors.create('UNSUPPORTED_MEDIA_TYPE'));
+        return;
+      }
+      next();
+    });
   }
-  if (beforeRoutes.length > 0) app.use(series(beforeRoutes));
+  // Everything before the routes is one Express layer: each layer costs path matching and
+  // bookkeeping, more than most of these middlewares themselves.
+  app.use(series(handlers));
   options.routes(app);
   app.use(notFoundHandler);
   app.use(errorHandler(options.logger));

@@ -16,6 +16,7 @@ export {
   type Problem,
 } from './problem.ts';
 export { REQUEST_ID_HEADER, requestId } from './request-id.ts';
+export { systemRoutes, type SystemRoutes } from './system-routes.ts';
 export {
   DEFAULT_SERVER_TIMEOUTS,
   createHttpServer,

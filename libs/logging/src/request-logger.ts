@@ -34,7 +34,7 @@ export function requestLogger(logger: Logger): RequestHandler {
       return;
     }
     const start = performance.now();
-    res.once('close', () => {
+    res.on('close', () => {
       const statusCode = res.statusCode;
       const fields = {
         req: {

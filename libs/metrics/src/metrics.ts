@@ -25,6 +25,8 @@ export interface Metrics {
   readonly httpMiddleware: RequestHandler;
   /** `GET /metrics` in the Prometheus text format. */
   readonly router: Router;
+  /** The paths {@link router} answers. */
+  readonly paths: readonly string[];
   /** Exposes a pg pool's connections as `db_pool_connections{state}`. */
   observePool(pool: PoolStats): void;
   /** Exposes a Redis client's connection as `redis_connected` (1 or 0). */
@@ -106,6 +108,7 @@ export function createMetrics({ service, defaultMetrics = true }: MetricsOptions
     registry,
     httpMiddleware,
     router,
+    paths: ['/metrics'],
     observePool(pool) {
       new Gauge({
         name: 'db_pool_connections',
