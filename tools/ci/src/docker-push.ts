@@ -26,8 +26,32 @@ export function digestFor(repoDigests: readonly string[], repository: string): s
   return digest && /^sha256:[0-9a-f]{64}$/.test(digest) ? digest : undefined;
 }
 
+export interface RegistryLogin {
+  user: string;
+  password: string;
+}
+
+/**
+ * The registry credentials from `REGISTRY_USER` and `REGISTRY_PASSWORD`: both, or neither (push
+ * with the engine's own login). Only one of the two is a mistake, said before anything is pushed.
+ */
+export function registryLogin(
+  env: Readonly<Record<string, string | undefined>>,
+): RegistryLogin | undefined {
+  const user = env['REGISTRY_USER'] || undefined;
+  const password = env['REGISTRY_PASSWORD'] || undefined;
+  if (user && password) return { user, password };
+  if (user || password) {
+    throw new Error(
+      `REGISTRY_USER and REGISTRY_PASSWORD go together; only ${user ? 'REGISTRY_USER' : 'REGISTRY_PASSWORD'} is set`,
+    );
+  }
+  return undefined;
+}
+
 async function main(): Promise<void> {
   const image = orExit(2, () => currentImage(process.argv[2], process.env));
+  const login = orExit(2, () => registryLogin(process.env));
   if (image.dirty) {
     throw new CliError(
       `the checkout has uncommitted changes: ${image.ref} names no commit; commit, then build again`,
@@ -41,15 +65,14 @@ async function main(): Promise<void> {
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'inherit'],
     });
 
-  const user = process.env['REGISTRY_USER'];
-  const password = process.env['REGISTRY_PASSWORD'];
-  if (user && password) {
+  if (login) {
     const host = registryHost(image.repository);
-    const login = docker(
-      ['login', ...(host ? [host] : []), '--username', user, '--password-stdin'],
-      password,
+    const loggedIn = docker(
+      ['login', ...(host ? [host] : []), '--username', login.user, '--password-stdin'],
+      login.password,
     );
-    if (login.status !== 0) throw new CliError(`docker login ${host ?? '(Docker Hub)'} failed`, 1);
+    if (loggedIn.status !== 0)
+      throw new CliError(`docker login ${host ?? '(Docker Hub)'} failed`, 1);
   }
   const push = docker(['push', image.ref]);
   process.stdout.write(push.stdout ?? '');

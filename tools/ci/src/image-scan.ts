@@ -93,22 +93,47 @@ export function trivyCommand(
 const answers = (command: string, args: string[]) =>
   spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 
+export interface ScanOptions {
+  app: string | undefined;
+  level: Level;
+  includeUnfixed: boolean;
+  /** Trivy's image when it runs through Docker: `TRIVY_IMAGE`, else {@link TRIVY_IMAGE}. */
+  trivyImage: string;
+}
+
+/** The command line and environment of a scan; throws on a bad `--level` or an unknown option. */
+export function parseScanArgs(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ScanOptions {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      level: { type: 'string', default: 'HIGH' },
+      'include-unfixed': { type: 'boolean', default: false },
+    },
+  });
+  const level = values.level.toUpperCase();
+  if (!(LEVELS as readonly string[]).includes(level)) {
+    throw new Error(`--level is one of ${LEVELS.join(', ')}; got "${values.level}"`);
+  }
+  if (positionals.length > 1) throw new Error(`one app at a time; got ${positionals.join(' ')}`);
+  return {
+    app: positionals[0],
+    level: level as Level,
+    includeUnfixed: values['include-unfixed'],
+    trivyImage: env['TRIVY_IMAGE'] || TRIVY_IMAGE,
+  };
+}
+
 async function main(): Promise<number> {
-  const { values, positionals } = orExit(2, () =>
-    parseArgs({
-      allowPositionals: true,
-      options: {
-        level: { type: 'string', default: 'HIGH' },
-        'include-unfixed': { type: 'boolean', default: false },
-      },
-    }),
-  );
-  const level = values.level.toUpperCase() as Level;
-  if (!LEVELS.includes(level)) throw new CliError(`--level is one of ${LEVELS.join(', ')}`, 2);
-  const image = orExit(2, () => currentImage(positionals[0], process.env));
+  const options = orExit(2, () => parseScanArgs(process.argv.slice(2), process.env));
+  const { level } = options;
+  const image = orExit(2, () => currentImage(options.app, process.env));
   const available = { trivy: answers('trivy', ['--version']), docker: answers('docker', ['info']) };
   const run = (args: string[]): string => {
-    const command = trivyCommand(args, available, process.env['TRIVY_IMAGE'] || TRIVY_IMAGE);
+    const command = trivyCommand(args, available, options.trivyImage);
     if (!command) {
       throw new CliError('neither trivy nor a Docker engine to run its image is available', 3);
     }
@@ -136,7 +161,7 @@ async function main(): Promise<number> {
   await writeFile(join(out, `${image.app}.cdx.json`), sbom);
 
   const all = vulnerabilitiesOf(JSON.parse(reportJson) as TrivyReport);
-  const includeUnfixed = values['include-unfixed'];
+  const { includeUnfixed } = options;
   const failing = gate(all, level, includeUnfixed);
   process.stdout.write(
     `docker-scan: ${image.ref}: ${all.length} vulnerabilities, ${failing.length} at or above ` +

@@ -5,9 +5,9 @@ import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { atOrAbove, parseAuditReport } from './audit.ts';
 import { LCOV_REPORT, rebaseLcov } from './coverage.ts';
-import { digestFor } from './docker-push.ts';
+import { digestFor, registryLogin } from './docker-push.ts';
 import { registryHost } from './image-ref.ts';
-import { TRIVY_IMAGE, gate, trivyCommand, vulnerabilitiesOf } from './image-scan.ts';
+import { TRIVY_IMAGE, gate, parseScanArgs, trivyCommand, vulnerabilitiesOf } from './image-scan.ts';
 
 describe('npm audit report', () => {
   it('reads vulnerable packages and gates on severity', () => {
@@ -112,6 +112,36 @@ describe('image scan gate', () => {
     assert.match(TRIVY_IMAGE, /^aquasec\/trivy:\d+\.\d+\.\d+$/);
     assert.equal(trivyCommand(args, { trivy: false, docker: false }), undefined);
   });
+
+  it('reads the app, the level, --include-unfixed and TRIVY_IMAGE', () => {
+    assert.deepEqual(parseScanArgs(['gateway'], {}), {
+      app: 'gateway',
+      level: 'HIGH',
+      includeUnfixed: false,
+      trivyImage: TRIVY_IMAGE,
+    });
+    assert.deepEqual(
+      parseScanArgs(['user-service', '--level', 'critical', '--include-unfixed'], {
+        TRIVY_IMAGE: 'mirror.example.com/trivy:1.2.3',
+      }),
+      {
+        app: 'user-service',
+        level: 'CRITICAL',
+        includeUnfixed: true,
+        trivyImage: 'mirror.example.com/trivy:1.2.3',
+      },
+    );
+    assert.equal(parseScanArgs(['gateway'], { TRIVY_IMAGE: '' }).trivyImage, TRIVY_IMAGE);
+  });
+
+  it('refuses a level it does not know, an unknown option and a second app', () => {
+    assert.throws(
+      () => parseScanArgs(['gateway', '--level', 'SEVERE'], {}),
+      /--level is one of .*"SEVERE"/,
+    );
+    assert.throws(() => parseScanArgs(['gateway', '--levle', 'HIGH'], {}), /--levle/);
+    assert.throws(() => parseScanArgs(['gateway', 'user-service'], {}), /one app at a time/);
+  });
 });
 
 describe('coverage report', () => {
@@ -145,6 +175,17 @@ describe('registry and digest', () => {
     assert.equal(registryHost('localhost:5000/gateway'), 'localhost:5000');
     assert.equal(registryHost('acme/gateway'), undefined);
     assert.equal(registryHost('flotilla/gateway'), undefined);
+  });
+
+  it('logs in with both registry credentials, pushes as is with neither, refuses one alone', () => {
+    assert.deepEqual(registryLogin({ REGISTRY_USER: 'ci', REGISTRY_PASSWORD: 's3cret' }), {
+      user: 'ci',
+      password: 's3cret',
+    });
+    assert.equal(registryLogin({}), undefined);
+    assert.equal(registryLogin({ REGISTRY_USER: '', REGISTRY_PASSWORD: '' }), undefined);
+    assert.throws(() => registryLogin({ REGISTRY_USER: 'ci' }), /only REGISTRY_USER is set/);
+    assert.throws(() => registryLogin({ REGISTRY_PASSWORD: 's3cret' }), /only REGISTRY_PASSWORD/);
   });
 
   it('records the digest the registry gave the pushed repository', () => {
