@@ -92,9 +92,12 @@ export class Fixture {
     });
   }
 
-  /** A second user-service, traced: every request sampled, spans exported to a local OTLP sink. */
-  tracedUserService(): Promise<{ url: string; sink: string; proc: BenchProcess }> {
-    return this.once('user-service-traced', async () => {
+  /**
+   * A second user-service, traced, its spans exported to a local OTLP sink: every request sampled,
+   * or the share `ratio` of new traces (`parentbased_traceidratio`).
+   */
+  tracedUserService(ratio?: number): Promise<{ url: string; sink: string; proc: BenchProcess }> {
+    return this.once(`user-service-traced-${ratio ?? 'all'}`, async () => {
       const system = await this.system();
       const sinkPort = await freePort();
       const sink = `http://127.0.0.1:${sinkPort}`;
@@ -107,11 +110,17 @@ export class Fixture {
       );
       this.processes.push(sinkProc);
       const url = `http://127.0.0.1:${await freePort()}`;
-      const proc = await this.app('user-service-traced', url, {
+      const proc = await this.app(`user-service-traced-${ratio ?? 'all'}`, url, {
         ...system.userEnv,
         MIGRATE_ON_START: 'false',
-        // Every request is sampled: the SDK's default sampler records all of them.
         OTEL_EXPORTER_OTLP_ENDPOINT: sink,
+        // Without a ratio every request is sampled: the default sampler records all of them.
+        ...(ratio === undefined
+          ? {}
+          : {
+              OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+              OTEL_TRACES_SAMPLER_ARG: String(ratio),
+            }),
       });
       return { url, sink, proc };
     });

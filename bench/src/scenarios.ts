@@ -169,4 +169,28 @@ export const SCENARIOS: readonly Scenario[] = [
       };
     },
   },
+  {
+    id: 'tracing-sampled',
+    title:
+      'user-service GET /users/me with 10 % of traces sampled (parentbased_traceidratio) / untraced',
+    mode: 'throughput',
+    async pair(f) {
+      const [traced, users] = [await f.tracedUserService(0.1), await f.userService()];
+      const redis = await f.redisPids();
+      return {
+        a: {
+          label: 'traced 10 %',
+          url: `${traced.url}/users/me`,
+          headers: bearer(users.token),
+          pids: [traced.proc.pid, ...redis],
+        },
+        b: {
+          label: 'untraced',
+          url: `${users.url}/users/me`,
+          headers: bearer(users.token),
+          pids: [users.proc.pid, ...redis],
+        },
+      };
+    },
+  },
 ];

@@ -16,7 +16,12 @@ const SCHEMAS: Record<string, ConfigSchema> = {
   gateway: gatewaySchema,
 };
 /** Read by the tracing setup rather than the config schema (telemetry settings). */
-const TELEMETRY_KEYS = new Set(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SDK_DISABLED']);
+const TELEMETRY_KEYS = new Set([
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_SDK_DISABLED',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+]);
 /** Set for the runtime (Node itself), not for the service's config. */
 const RUNTIME_KEYS = new Set(['NODE_ENV']);
 

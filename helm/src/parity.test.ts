@@ -17,7 +17,12 @@ const SCHEMAS: Record<string, ConfigSchema> = {
   'order-service': orderSchema,
   gateway: gatewaySchema,
 };
-const TELEMETRY_KEYS = new Set(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SDK_DISABLED']);
+const TELEMETRY_KEYS = new Set([
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_SDK_DISABLED',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+]);
 const compose = parse(readFileSync(`${ROOT}docker-compose.yml`, 'utf8'), { merge: true }) as {
   services: Record<
     string,

@@ -14,7 +14,16 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { z } from 'zod';
 
@@ -27,12 +36,59 @@ const tracingEnvSchema = z.object({
     .optional()
     .describe('OTLP/HTTP base URL; traces are exported only when set'),
   OTEL_SDK_DISABLED: z.stringbool().default(false).describe('turns tracing off entirely'),
+  OTEL_TRACES_SAMPLER: z
+    .enum([
+      'always_on',
+      'always_off',
+      'traceidratio',
+      'parentbased_always_on',
+      'parentbased_always_off',
+      'parentbased_traceidratio',
+    ])
+    .default('parentbased_always_on')
+    .describe('which requests are traced (the OpenTelemetry names); every one by default'),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe('the share of traces the *traceidratio samplers keep, 0 to 1 (default 1)'),
 });
+
+type TracingEnv = z.infer<typeof tracingEnvSchema>;
+
+/**
+ * The sampler `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG` name, as the OpenTelemetry
+ * specification defines them. A parent-based sampler follows the caller's decision, so a trace
+ * is kept or dropped whole across the services; its root decides for a request without one.
+ */
+export function samplerOf(
+  env: Pick<TracingEnv, 'OTEL_TRACES_SAMPLER' | 'OTEL_TRACES_SAMPLER_ARG'>,
+): Sampler {
+  const ratio = () => new TraceIdRatioBasedSampler(env.OTEL_TRACES_SAMPLER_ARG ?? 1);
+  switch (env.OTEL_TRACES_SAMPLER) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio();
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: ratio() });
+  }
+}
 
 export interface TracingOptions {
   serviceName: string;
   serviceVersion?: string;
-  /** Defaults to `process.env`: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SDK_DISABLED. */
+  /**
+   * Defaults to `process.env`: OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_SDK_DISABLED, OTEL_TRACES_SAMPLER,
+   * OTEL_TRACES_SAMPLER_ARG.
+   */
   env?: NodeJS.ProcessEnv;
   /** Replaces the OTLP export, e.g. with an in-memory exporter in tests. */
   spanProcessors?: SpanProcessor[];
@@ -96,6 +152,7 @@ export function startTracing(options: TracingOptions): Tracing {
         ...(options.serviceVersion ? { [ATTR_SERVICE_VERSION]: options.serviceVersion } : {}),
       }),
       spanProcessors,
+      sampler: samplerOf(env),
     });
     trace.setGlobalTracerProvider(provider);
     const unregister = registerInstrumentations({
