@@ -31,7 +31,6 @@ const ALLOWED_OTEL = new Set([
   'core',
   'exporter-trace-otlp-http',
   'instrumentation',
-  'instrumentation-express',
   'instrumentation-http',
   'instrumentation-ioredis',
   'instrumentation-pg',

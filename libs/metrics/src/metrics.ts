@@ -1,3 +1,5 @@
+import { context } from '@opentelemetry/api';
+import { RPCType, getRPCMetadata } from '@opentelemetry/core';
 import type { Request, RequestHandler, Router } from 'express';
 import express from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -141,8 +143,8 @@ type Tracked = { [ROUTE]?: unknown; [TEMPLATE]?: string | undefined; baseUrl: st
 const tracked = new WeakSet<object>();
 
 /**
- * Makes `req.route` record the template when Express matches a route, while `req.baseUrl` is
- * still the mount path of its router: an error thrown there unwinds the routers and resets
+ * Makes `req.route` record the template when Express matches a route (for the metrics' labels and
+ * the name of the trace's server span), while `req.baseUrl` is still the mount path of its router: an error thrown there unwinds the routers and resets
  * `baseUrl` before the response finishes. The accessor goes on the app's request prototype, once:
  * defining it on each request made every later property access on the request slow.
  */
@@ -158,9 +160,22 @@ function recordRouteTemplates(req: Request): void {
     },
     set(this: Tracked, value: unknown) {
       this[ROUTE] = value;
-      this[TEMPLATE] = templateOf(this.baseUrl, value);
+      const template = templateOf(this.baseUrl, value);
+      this[TEMPLATE] = template;
+      if (template !== undefined) nameServerSpan(template);
     },
   });
+}
+
+/**
+ * Gives the route template to the request's HTTP server span, when tracing runs: OpenTelemetry's
+ * http instrumentation names the span after it (`GET /users/:id`) and sets `http.route` when the
+ * response ends. This is what its Express instrumentation does, without wrapping every Express
+ * layer of every request. With tracing off there is no such span and nothing is done.
+ */
+function nameServerSpan(route: string): void {
+  const metadata = getRPCMetadata(context.active());
+  if (metadata?.type === RPCType.HTTP) metadata.route = route;
 }
 
 function matchedTemplate(req: Request): string | undefined {

@@ -21,12 +21,16 @@ const tracing = startTracing({
 });
 const { default: express } = await import('express');
 const http = await import('node:http');
+const { createMetrics } = await import('@flotilla/metrics');
 
 let server: ReturnType<typeof http.createServer>;
 let base: string;
 
 before(async () => {
   const app = express();
+  // As createServiceApp wires it: the metrics' middleware records the route a request matched,
+  // which names its server span.
+  app.use(createMetrics({ service: 'orders', defaultMetrics: false }).httpMiddleware);
   app.use(function kitMiddleware(_req, _res, next) {
     next();
   });
@@ -110,7 +114,7 @@ describe('startTracing with span processors', () => {
     assert.equal(span.attributes['http.response.status_code'], 200);
   });
 
-  it('makes one span for the route handler and none for middlewares or routers', async () => {
+  it('makes no spans for the middlewares, routers and handler a request goes through', async () => {
     const response = await fetch(`${base}/things/6`);
     assert.equal(response.status, 200);
 
@@ -120,8 +124,16 @@ describe('startTracing with span processors', () => {
     );
     assert.deepEqual(
       inside.map((s) => s.name),
-      ['request handler'],
+      [],
     );
+  });
+
+  it('leaves a request no route matched named by its method alone', async () => {
+    assert.equal((await fetch(`${base}/nowhere`)).status, 404);
+
+    const span = await eventually('the server span', () => serverSpanFor('/nowhere'));
+    assert.equal(span.name, 'GET');
+    assert.equal(span.attributes['http.route'], undefined);
   });
 
   it('names the server span after the route of a router too', async () => {

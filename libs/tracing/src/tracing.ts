@@ -7,7 +7,6 @@ import {
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { ExpressInstrumentation, ExpressLayerType } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
@@ -106,8 +105,8 @@ export interface Tracing {
 let active: Tracing | undefined;
 
 /**
- * Starts the OpenTelemetry SDK with the instrumentations the services use (http, express, pg,
- * ioredis, undici), W3C trace context and batched OTLP/HTTP export. Call it from an app's
+ * Starts the OpenTelemetry SDK with the instrumentations the services use (http, pg, ioredis,
+ * undici), W3C trace context and batched OTLP/HTTP export. Call it from an app's
  * `instrumentation.ts`, loaded with `node --import` before anything else. A bad setting warns and
  * leaves tracing as a no-op: telemetry never stops a service from starting.
  */
@@ -162,12 +161,10 @@ export function startTracing(options: TracingOptions): Tracing {
           ignoreIncomingRequestHook: (req) =>
             IGNORED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
         }),
-        // A span for each route handler, none for the middlewares and routers a request passes
-        // through: a dozen spans per request were most of tracing's cost. The HTTP span is still
-        // named after the matched route.
-        new ExpressInstrumentation({
-          ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER],
-        }),
+        // No Express instrumentation: it wraps every layer of every request, which cost more
+        // than the rest of tracing together, even with no spans made for middlewares and
+        // routers. The kit names the HTTP server span after the matched route instead
+        // (`@flotilla/metrics`, where Express matches a route).
         new PgInstrumentation({ requireParentSpan: true }),
         new IORedisInstrumentation({ requireParentSpan: true }),
         new UndiciInstrumentation(),
