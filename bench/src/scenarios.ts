@@ -35,6 +35,21 @@ export interface Scenario {
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** `GET /users/me` on a traced user-service (every trace, or the share `ratio`) / an untraced one. */
+async function tracedAgainstUntraced(f: Fixture, label: string, ratio?: number): Promise<Pair> {
+  const [traced, users] = [await f.tracedUserService(ratio), await f.userService()];
+  const redis = await f.redisPids();
+  const side = (url: string, pid: number) => ({
+    url: `${url}/users/me`,
+    headers: bearer(users.token),
+    pids: [pid, ...redis],
+  });
+  return {
+    a: { label, ...side(traced.url, traced.proc.pid) },
+    b: { label: 'untraced', ...side(users.url, users.proc.pid) },
+  };
+}
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     id: 'express',
@@ -150,47 +165,13 @@ export const SCENARIOS: readonly Scenario[] = [
     title: 'user-service GET /users/me traced (all sampled, OTLP/HTTP to a local sink) / untraced',
     mode: 'throughput',
     goal: { kind: 'ratio', min: 0.9 },
-    async pair(f) {
-      const [traced, users] = [await f.tracedUserService(), await f.userService()];
-      const redis = await f.redisPids();
-      return {
-        a: {
-          label: 'traced',
-          url: `${traced.url}/users/me`,
-          headers: bearer(users.token),
-          pids: [traced.proc.pid, ...redis],
-        },
-        b: {
-          label: 'untraced',
-          url: `${users.url}/users/me`,
-          headers: bearer(users.token),
-          pids: [users.proc.pid, ...redis],
-        },
-      };
-    },
+    pair: (f) => tracedAgainstUntraced(f, 'traced'),
   },
   {
     id: 'tracing-sampled',
     title:
       'user-service GET /users/me with 10 % of traces sampled (parentbased_traceidratio) / untraced',
     mode: 'throughput',
-    async pair(f) {
-      const [traced, users] = [await f.tracedUserService(0.1), await f.userService()];
-      const redis = await f.redisPids();
-      return {
-        a: {
-          label: 'traced 10 %',
-          url: `${traced.url}/users/me`,
-          headers: bearer(users.token),
-          pids: [traced.proc.pid, ...redis],
-        },
-        b: {
-          label: 'untraced',
-          url: `${users.url}/users/me`,
-          headers: bearer(users.token),
-          pids: [users.proc.pid, ...redis],
-        },
-      };
-    },
+    pair: (f) => tracedAgainstUntraced(f, 'traced 10 %', 0.1),
   },
 ];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SpanKind } from '@opentelemetry/api';
@@ -8,6 +8,7 @@ import {
   SimpleSpanProcessor,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace';
+import { rawGet } from './raw-get.ts';
 import { shutdownTracing, startTracing } from './tracing.ts';
 
 // The SDK starts before the instrumented modules load, as instrumentation.ts arranges with
@@ -79,25 +80,6 @@ async function eventually<T>(what: string, find: () => T | undefined): Promise<T
   );
 }
 
-/** A GET over a raw socket: no instrumented client adds or replaces trace headers. */
-function rawGet(path: string, headers: Record<string, string>): Promise<string> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), hostname, () => {
-      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
-      socket.write(
-        [`GET ${path} HTTP/1.1`, `Host: ${hostname}`, 'Connection: close', ...lines, '', ''].join(
-          '\r\n',
-        ),
-      );
-    });
-    let reply = '';
-    socket.on('data', (chunk: Buffer) => (reply += chunk.toString()));
-    socket.once('end', () => resolve(reply));
-    socket.once('error', reject);
-  });
-}
-
 describe('startTracing with span processors', () => {
   it('is enabled', () => {
     assert.equal(tracing.enabled, true);
@@ -159,7 +141,7 @@ describe('startTracing with span processors', () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const parentId = '00f067aa0ba902b7';
 
-    const reply = await rawGet('/things/3', { traceparent: `00-${traceId}-${parentId}-01` });
+    const reply = await rawGet(base, '/things/3', { traceparent: `00-${traceId}-${parentId}-01` });
 
     assert.match(reply, /^HTTP\/1\.1 200/);
     const served = await eventually('the server span', () => serverSpanFor('/things/3'));

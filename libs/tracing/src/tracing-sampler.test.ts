@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import { rawGet } from './raw-get.ts';
 import { samplerOf, shutdownTracing, startTracing } from './tracing.ts';
 
 // startTracing keeps one result per process, so this scenario has a file of its own: no trace
@@ -16,33 +17,17 @@ const tracing = startTracing({
 const http = await import('node:http');
 
 let server: ReturnType<typeof http.createServer>;
-let port: number;
+let base: string;
 before(async () => {
   server = http.createServer((_req, res) => res.end('ok'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 after(async () => {
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
   await shutdownTracing();
 });
-
-/** A GET over a raw socket, so that no instrumented client adds trace headers. */
-function rawGet(path: string, headers: Record<string, string> = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1', () => {
-      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
-      socket.write(
-        [`GET ${path} HTTP/1.1`, 'Host: svc', 'Connection: close', ...lines, '', ''].join('\r\n'),
-      );
-    });
-    let reply = '';
-    socket.on('data', (chunk: Buffer) => (reply += chunk.toString()));
-    socket.once('end', () => resolve(reply));
-    socket.once('error', reject);
-  });
-}
 
 describe('OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=0', () => {
   it('is enabled', () => {
@@ -51,13 +36,13 @@ describe('OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=
 
   it("starts no trace of its own, and follows a caller's sampled one", async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    assert.match(await rawGet('/unsampled'), /^HTTP\/1.1 200/);
+    assert.match(await rawGet(base, '/unsampled'), /^HTTP\/1.1 200/);
     assert.match(
-      await rawGet('/followed', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }),
+      await rawGet(base, '/followed', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` }),
       /^HTTP\/1.1 200/,
     );
     assert.match(
-      await rawGet('/declined', { traceparent: `00-${'1'.repeat(32)}-00f067aa0ba902b7-00` }),
+      await rawGet(base, '/declined', { traceparent: `00-${'1'.repeat(32)}-00f067aa0ba902b7-00` }),
       /^HTTP\/1.1 200/,
     );
 
