@@ -1,6 +1,8 @@
-import { appendFile, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { appendFile, link, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ReleaseRecord } from '../../core/ledger.ts';
 import type { LockState } from '../../core/plan.ts';
 import { LockHeldError, type HeldLock } from '../platform.ts';
@@ -58,6 +60,72 @@ function isStale(lock: LockFile): boolean {
   }
 }
 
+function sameHolder(a: LockFile, b: LockFile): boolean {
+  return a.pid === b.pid && a.host === b.host && a.since === b.since;
+}
+
+/**
+ * Creates `target` holding `lock` only if nothing is there. The lock is written whole to a file of
+ * its own and then linked to the target (a link fails when the target exists), so the target never
+ * exists half-written: a reader sees a whole lock or none.
+ */
+async function createExclusive(target: string, lock: LockFile): Promise<boolean> {
+  const draft = `${target}.${randomUUID()}.draft`;
+  await writeFile(draft, JSON.stringify(lock), { mode: 0o600 });
+  try {
+    await link(draft, target);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await rm(draft, { force: true });
+  }
+}
+
+async function readLock(file: string): Promise<LockFile | 'missing' | 'unreadable'> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as LockFile;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    if (err instanceof SyntaxError) return 'unreadable';
+    throw err;
+  }
+}
+
+/**
+ * Removes a dead holder's lock, one process at a time: under a guard file, created the same way,
+ * the lock is read again and removed only if it is still the one found stale. Without the guard,
+ * a process that found it stale could remove the lock another one had just taken over. A guard
+ * whose own holder died (a deploy killed in the few milliseconds it holds it) is removed too.
+ */
+async function removeStale(
+  file: string,
+  stale: LockFile | 'unreadable',
+  mine: LockFile,
+): Promise<void> {
+  const guard = `${file}.takeover`;
+  if (!(await createExclusive(guard, mine))) {
+    const holder = await readLock(guard);
+    if (holder === 'unreadable' || (holder !== 'missing' && isStale(holder))) {
+      await rm(guard, { force: true });
+    } else {
+      await sleep(5); // another process is taking it over; look again after it
+    }
+    return;
+  }
+  try {
+    const again = await readLock(file);
+    const unchanged =
+      again === 'unreadable'
+        ? stale === 'unreadable'
+        : again !== 'missing' && stale !== 'unreadable' && sameHolder(again, stale);
+    if (unchanged) await rm(file, { force: true });
+  } finally {
+    await rm(guard, { force: true });
+  }
+}
+
 /**
  * Release locks of one environment: a file per service, created exclusively, naming its holder's
  * pid. A lock whose process died (a SIGKILLed deploy) is stale and is taken over. The gateway's
@@ -67,13 +135,8 @@ function isStale(lock: LockFile): boolean {
 export function fileLocks(dir: string) {
   const path = (service: string) => join(dir, `${service}.lock`);
   const read = async (service: string): Promise<LockFile | undefined> => {
-    try {
-      return JSON.parse(await readFile(path(service), 'utf8')) as LockFile;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      if (err instanceof SyntaxError) return undefined; // written half by a crash
-      throw err;
-    }
+    const lock = await readLock(path(service));
+    return typeof lock === 'string' ? undefined : lock;
   };
   const state = (lock: LockFile): LockState => ({
     holder: lock.holder,
@@ -107,16 +170,11 @@ export function fileLocks(dir: string) {
         host: hostname(),
         since: new Date().toISOString(),
       };
-      for (;;) {
-        try {
-          await writeFile(path(service), JSON.stringify(mine), { flag: 'wx', mode: 0o600 });
-          break;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-          const current = await read(service);
-          if (current && !isStale(current)) throw new LockHeldError(state(current));
-          await rm(path(service), { force: true }); // its holder died: take it over
-        }
+      while (!(await createExclusive(path(service), mine))) {
+        const current = await readLock(path(service));
+        if (current === 'missing') continue; // released meanwhile
+        if (current !== 'unreadable' && !isStale(current)) throw new LockHeldError(state(current));
+        await removeStale(path(service), current, mine); // its holder died: take it over
       }
       // Both sides write their own lock first, then look at the other's: at most one goes ahead.
       for (const other of await others(service)) {
