@@ -16,6 +16,7 @@ import {
   load,
   missingOrders,
   processFootprint,
+  type Footprint,
   readyStatus,
   say,
   startRig,
@@ -355,31 +356,56 @@ describe('a soak at a steady rate', () => {
   const seconds = Number(process.env['FLOTILLA_SOAK_SECONDS'] ?? 60);
   it(`keeps memory and file descriptors of every process bounded for ${seconds} s, with no error`, async () => {
     const names = ['user-service', 'order-service', 'payment-service', 'gateway'];
-    const footprint = () =>
+    const footprint = async () =>
       Object.fromEntries(
-        names.map((n) => {
-          const pid = service(n).pid;
-          assert.ok(pid, `${n} runs`);
-          return [n, processFootprint(pid)];
-        }),
+        await Promise.all(
+          names.map(async (n) => {
+            const { pid, url } = service(n);
+            assert.ok(pid, `${n} runs`);
+            return [n, await processFootprint(pid, url)] as const;
+          }),
+        ),
       );
-    const loading = load(rig, seconds, 20);
-    // After a warm-up (JIT, pools, caches filled), then at the end.
+    let finished = false;
+    const loading = load(rig, seconds, 20).finally(() => {
+      finished = true;
+    });
+    // From the end of a warm-up (JIT, pools, caches filled) to the end, every 2 s.
     await sleep(Math.min(15_000, (seconds * 1000) / 4));
-    const warm = footprint();
+    const samples: Record<string, Footprint>[] = [];
+    do {
+      samples.push(await footprint());
+      await sleep(2_000);
+    } while (!finished);
     const report = await loading;
-    const end = footprint();
+    samples.push(await footprint());
     assert.equal(report.requests.failed, 0, describeReport(report));
+    // The old space holds garbage until the next full collection; its lowest value over a stretch
+    // of samples is what stays. A leak raises that floor from the first quarter to the last.
+    const quarter = Math.max(1, Math.floor(samples.length / 4));
+    const floor = (n: string, stretch: Record<string, Footprint>[]) =>
+      Math.min(...stretch.map((sample) => sample[n]?.oldSpace ?? Infinity));
+    const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+    const growth = (from: number, to: number) => {
+      const grown = (to - from) / 2 ** 20;
+      return `${grown >= 0 ? '+' : ''}${grown.toFixed(1)}`;
+    };
     for (const n of names) {
-      const a = warm[n];
-      const b = end[n];
+      const a = samples[0]?.[n];
+      const b = samples.at(-1)?.[n];
       assert.ok(a && b);
-      const growth = (b.rss - a.rss) / 2 ** 20;
+      const early = floor(n, samples.slice(0, quarter));
+      const late = floor(n, samples.slice(-quarter));
       say(
-        `soak ${n}: RSS ${(a.rss / 2 ** 20).toFixed(0)} -> ${(b.rss / 2 ** 20).toFixed(0)} MiB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}), fds ${a.fds} -> ${b.fds}`,
+        `soak ${n}: RSS ${mib(a.rss)} -> ${mib(b.rss)} MiB (${growth(a.rss, b.rss)}), ` +
+          `V8 old space floor ${mib(early)} -> ${mib(late)} MiB (${growth(early, late)}), fds ${a.fds} -> ${b.fds}`,
       );
       // Garbage collection makes RSS wander; a leak grows with time and load.
-      assert.ok(b.rss <= a.rss * 1.5 + 32 * 2 ** 20, `${n} RSS grew ${growth.toFixed(1)} MiB`);
+      assert.ok(b.rss <= a.rss * 1.5 + 32 * 2 ** 20, `${n} RSS grew ${growth(a.rss, b.rss)} MiB`);
+      assert.ok(
+        late <= early * 1.5 + 16 * 2 ** 20,
+        `${n} old space grew ${growth(early, late)} MiB`,
+      );
       assert.ok(b.fds <= a.fds + 16, `${n} fds ${a.fds} -> ${b.fds}`);
     }
     say(`soak ${seconds} s at 20/s: ${describeReport(report)}`);
