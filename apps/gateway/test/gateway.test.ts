@@ -109,6 +109,20 @@ describe('upstream failures', () => {
     assert.equal(res.status, 413);
   });
 
+  it('counts a chunked body as it streams: whole under the limit, 413 over it', async () => {
+    const chunked = (...chunks: string[]) => {
+      const req = request(gw.app).post('/api/auth/login').set('content-type', 'application/json');
+      for (const chunk of chunks) req.write(chunk);
+      return req;
+    };
+    const under = await chunked('{"x":"', 'y'.repeat(500), '"}');
+    assert.equal(under.status, 200);
+    assert.deepEqual(JSON.parse(under.body.body as string), { x: 'y'.repeat(500) });
+
+    const over = await chunked('{"x":"', 'y'.repeat(600), 'y'.repeat(600), '"}');
+    assert.equal(over.status, 413);
+  });
+
   it('answers 502 when the upstream refuses connections, and 503 when no version takes traffic', async () => {
     const admin = (service: string, versions: unknown) =>
       request(gw.admin)

@@ -34,6 +34,19 @@ function forwardable(
   return out;
 }
 
+/** Passes a request body through until it goes over `limit` bytes, then fails as too large. */
+function bodyLimit(limit: number): Transform {
+  let received = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      received += chunk.length;
+      if (received > limit)
+        done(Object.assign(new Error('request entity too large'), { type: 'entity.too.large' }));
+      else done(null, chunk);
+    },
+  });
+}
+
 export interface ProxyOptions {
   upstreams: UpstreamRegistry;
   versionHeader: string;
@@ -111,15 +124,6 @@ export function proxyHandler(route: RouteSpec, options: ProxyOptions): RequestHa
     headers['x-forwarded-proto'] = req.protocol;
     if (typeof req.id === 'string') headers['x-request-id'] = req.id;
 
-    let received = 0;
-    const limited = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        received += chunk.length;
-        if (received > options.bodyLimitBytes)
-          done(Object.assign(new Error('request entity too large'), { type: 'entity.too.large' }));
-        else done(null, chunk);
-      },
-    });
     const hasBody =
       req.method !== 'GET' &&
       req.method !== 'HEAD' &&
@@ -142,7 +146,9 @@ export function proxyHandler(route: RouteSpec, options: ProxyOptions): RequestHa
           method: req.method,
           path,
           headers,
-          ...(hasBody ? { body: pipeline(req, limited, () => undefined) } : {}),
+          ...(hasBody
+            ? { body: pipeline(req, bodyLimit(options.bodyLimitBytes), () => undefined) }
+            : {}),
         },
         ({ statusCode, headers: upstreamHeaders }) => {
           answered = true;
