@@ -5,7 +5,7 @@
 //   FLOTILLA_SOAK_SECONDS (default 60) sets the soak's length: `npm run soak` runs 10 minutes.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { percentile } from '@flotilla/loadgen';
 import {
@@ -29,6 +29,10 @@ let rig: Rig;
 before(async () => {
   rig = await startRig();
 });
+beforeEach(async () => {
+  const mended = await rig.heal();
+  if (mended.length > 0) say(`before this case, left by the one before: ${mended.join(', ')}`);
+});
 after(async () => {
   await rig?.stop();
 });
@@ -49,6 +53,26 @@ function assertOnlyFastProblems(failures: Record<string, number>, allowed: strin
   for (const reason of Object.keys(failures))
     assert.ok(allowed.includes(reason.split(' ')[0] ?? ''), `a load request failed with ${reason}`);
 }
+
+describe('the rig between cases', () => {
+  it('mends what a failed case leaves: a halted Redis, a dead service, a fault flag left on', async () => {
+    assert.deepEqual(await rig.heal(), []);
+    await rig.redis.halt();
+    await service('payment-service').stop('SIGKILL');
+    assert.equal((await rig.system.setFaults('order-service', { latencyMs: 500 })).status, 200);
+
+    assert.deepEqual(await rig.heal(), [
+      'Redis started',
+      'payment-service started',
+      "order-service's fault flags turned off",
+    ]);
+    assert.ok(rig.redis.running);
+    for (const name of ['user-service', 'order-service', 'payment-service', 'gateway'])
+      assert.equal(await readyStatus(service(name).url), 200, name);
+    const customer = await buyer(rig);
+    assert.equal((await customer.order()).status, 201);
+  });
+});
 
 describe('a service killed with SIGKILL under load', () => {
   for (const name of ['payment-service', 'order-service']) {

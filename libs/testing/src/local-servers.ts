@@ -35,6 +35,8 @@ export interface RestartableServer extends LocalServer {
   halt(): Promise<void>;
   /** Starts it again on the same port and data; resolves once it answers. */
   resume(): Promise<void>;
+  /** Whether its process runs (false after {@link halt}, or when it died). */
+  readonly running: boolean;
 }
 
 interface RunAs {
@@ -155,12 +157,15 @@ function stderrOf(child: ChildProcess): string {
   return (child as ChildProcess & { recentStderr?: string }).recentStderr ?? '';
 }
 
+/** Whether a child process has neither exited nor been killed. */
+const runs = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
 async function stopChild(
   child: ChildProcess,
   signal: NodeJS.Signals,
   timeoutMs = 10_000,
 ): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (!runs(child)) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -169,7 +174,7 @@ async function stopChild(
 }
 
 function failIfExited(child: ChildProcess, name: string): void {
-  if (child.exitCode !== null || child.signalCode !== null) {
+  if (!runs(child)) {
     throw new Error(`${name} exited during start: ${stderrOf(child)}`);
   }
 }
@@ -245,6 +250,9 @@ export async function startLocalPostgres(
     async resume() {
       child = await launch();
     },
+    get running() {
+      return runs(child);
+    },
     async stop() {
       // SIGINT is PostgreSQL's "fast" shutdown: it does not wait for clients to disconnect.
       await stopChild(child, 'SIGINT');
@@ -311,6 +319,9 @@ export async function startLocalRedis(): Promise<RestartableServer> {
     },
     async resume() {
       child = await launch();
+    },
+    get running() {
+      return runs(child);
     },
     async stop() {
       await stopChild(child, 'SIGTERM');
