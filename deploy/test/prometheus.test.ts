@@ -30,10 +30,17 @@ let report: Report;
 let countedBefore: { total: number; ok: number };
 let countedAfter: { total: number; ok: number };
 let measuredWindow: Window;
+/** When the window ends: the counts after the load were read then (seconds since the epoch). */
+let measuredAt: number;
 
 /** Runs an instant query and returns its samples. */
-async function query(promql: string): Promise<{ metric: Record<string, string>; value: number }[]> {
-  const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}`);
+/** An instant query, evaluated now or at `time` (seconds since the epoch). */
+async function query(
+  promql: string,
+  time?: number,
+): Promise<{ metric: Record<string, string>; value: number }[]> {
+  const at = time === undefined ? '' : `&time=${time}`;
+  const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(promql)}${at}`);
   const body = (await res.json()) as {
     status: string;
     error?: string;
@@ -110,19 +117,22 @@ before(async () => {
       users: 3,
       minSuccess: 0,
     });
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 2500));
+  const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   // A warm-up creates every series (200, 201, 503) and lets Prometheus scrape them, since rate()
   // cannot see what a series counted before its first scrape.
   await load(2000);
-  await settle();
+  await settle(4000);
   countedBefore = await gatewayCounts('order-service');
   const started = Date.now();
   report = await load(12_000);
-  await settle();
+  await settle(2500);
   countedAfter = await gatewayCounts('order-service');
-  // The window reaches back past the start to the last scrape before it (no traffic in between),
-  // so the first sample in the window holds the counts the snapshot saw.
-  measuredWindow = `${Math.ceil((Date.now() - started) / 1000) + 2}s`;
+  // The window ends when the counts were read, whenever the query runs, and starts 2-3 s before
+  // the load: after the warm-up's last request and the scrape after it (scrapes come every
+  // second), so its first sample holds the counts read before the load and its last those after.
+  const readAt = Date.now();
+  measuredAt = readAt / 1000;
+  measuredWindow = `${Math.ceil((readAt - started) / 1000) + 2}s`;
 });
 
 after(async () => {
@@ -152,6 +162,7 @@ describe('Prometheus scraping the running system', () => {
     const expected = (countedAfter.ok - countedBefore.ok) / total;
     const [measured] = await query(
       gatewaySuccessRate({ upstream: 'order-service', window: measuredWindow }),
+      measuredAt,
     );
     assert.ok(measured, 'no sample for order-service');
     process.stdout.write(
