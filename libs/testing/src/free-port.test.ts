@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { describe, it } from 'node:test';
-import { freePort } from './free-port.ts';
+import { defaultRange, ephemeralStart, freePort } from './free-port.ts';
 
 function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
@@ -22,15 +22,26 @@ describe('freePort', () => {
   });
 
   it('does not return a port that is in use', async () => {
-    const busy = await listen(0);
-    const address = busy.address();
-    assert.ok(address && typeof address === 'object');
+    const range = { from: (await freePort()) - 1, to: 0 };
+    range.to = range.from + 3;
+    const busy = [];
     try {
-      const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+      for (let port = range.from; port < range.to - 1; port++) busy.push(await listen(port));
+      const ports = await Promise.all(Array.from({ length: 10 }, () => freePort(range)));
 
-      assert.equal(ports.includes(address.port), false);
+      assert.deepEqual(new Set(ports), new Set([range.to - 1]));
     } finally {
-      await new Promise((resolve) => busy.close(resolve));
+      for (const server of busy) await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('hands out ports below the ephemeral range, which outgoing connections take theirs from', async () => {
+    const start = ephemeralStart();
+    assert.ok(start, 'this Linux machine has /proc/sys/net/ipv4/ip_local_port_range');
+    const { from, to } = defaultRange();
+    assert.ok(to <= start && from < to, `${from}-${to} below ${start}`);
+    for (const port of await Promise.all(Array.from({ length: 20 }, () => freePort()))) {
+      assert.ok(port >= from && port < to, `port ${port}`);
     }
   });
 });
