@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import request from 'supertest';
 import { createLogger } from '@flotilla/logging';
@@ -96,6 +97,20 @@ describe('requireAuth with a JWKS verifier', () => {
     const rotated = await issuer.issue({ userId: 'after-rotation' });
     await request(app).get('/me').set('Authorization', `Bearer ${rotated}`).expect(200);
     assert.equal(issuer.fetches - before, 2, 'the unknown key id triggered one refetch');
+  });
+
+  it('keeps no connection open to the JWKS after a fetch', async () => {
+    const before = issuer.fetches;
+    const token = await issuer.issue({ userId: 'one-fetch' });
+    await verifier().verify(token);
+    assert.equal(issuer.fetches - before, 1);
+    // The issuer's server allows a keep-alive of 5 s: a kept connection would still be open.
+    let open = await issuer.openConnections();
+    for (let waited = 0; open > 0 && waited < 1000; waited += 20) {
+      await sleep(20);
+      open = await issuer.openConnections();
+    }
+    assert.equal(open, 0, 'connections to the JWKS endpoint a second after the fetch');
   });
 });
 

@@ -1,6 +1,7 @@
 import { commonErrors } from '@flotilla/http';
 import type { RequestHandler } from 'express';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, customFetch, jwtVerify, type FetchImplementation } from 'jose';
+import { Agent, fetch } from 'undici';
 import { cachingVerifier, type VerifiedTokenCacheOptions } from './verified-tokens.ts';
 
 /** `service` is another service acting through client credentials (OAuth 2.0, RFC 6749 4.4). */
@@ -60,6 +61,7 @@ export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier 
     cacheMaxAge: options.cacheMaxAgeMs ?? 10 * 60_000,
     cooldownDuration: options.cooldownMs ?? 5000,
     timeoutDuration: options.timeoutMs ?? 2000,
+    [customFetch]: fetchClosingConnection,
   });
   const verifier: TokenVerifier = {
     async verify(token) {
@@ -75,6 +77,16 @@ export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier 
     ? verifier
     : cachingVerifier(verifier, options.verifiedTokens);
 }
+
+/**
+ * Key sets are fetched every ten minutes at most, so each fetch closes its connection. Node's own
+ * fetch keeps it open for as long as the server allows (a minute for the kit's servers): a socket
+ * to user-service beside the service's own pools (the gateway's proxy pool, say), idle for nothing.
+ */
+const oneRequestPerConnection = new Agent({ pipelining: 0 });
+
+const fetchClosingConnection: FetchImplementation = async (url, init) =>
+  (await fetch(url, { ...init, dispatcher: oneRequestPerConnection })) as unknown as Response;
 
 /** The principal in verified claims; throws when the subject or role is missing or unknown. */
 export function principalFromClaims(claims: { sub?: string; [claim: string]: unknown }): Principal {

@@ -19,6 +19,8 @@ export interface TestIssuer {
   rotate(): Promise<void>;
   /** How many times the JWKS was fetched. */
   readonly fetches: number;
+  /** Connections to the JWKS endpoint open now. */
+  openConnections(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -64,6 +66,10 @@ export async function startTestIssuer(): Promise<TestIssuer> {
     get fetches() {
       return fetches;
     },
+    openConnections: () =>
+      new Promise<number>((resolve, reject) => {
+        server.getConnections((err, count) => (err ? reject(err) : resolve(count)));
+      }),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
