@@ -150,6 +150,21 @@ export class Fixture {
     });
   }
 
+  /** A bare Node proxy (`servers/proxy.ts`) in front of the same user-service, same pool size. */
+  nodeProxy(): Promise<{ url: string; proc: BenchProcess }> {
+    return this.once('node-proxy', async () => {
+      const users = await this.userService();
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const proc = await this.node(
+        'node-proxy',
+        [join(SERVERS, 'proxy.ts'), String(port), users.url, String(UPSTREAM_POOL)],
+        { ready: `${url}/health` },
+      );
+      return { url, proc };
+    });
+  }
+
   /** nginx from Debian in front of the same user-service: keep-alive upstream, access log on. */
   nginx(): Promise<{ url: string; proc: BenchProcess }> {
     return this.once('nginx', async () => {

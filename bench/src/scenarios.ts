@@ -50,6 +50,23 @@ async function tracedAgainstUntraced(f: Fixture, label: string, ratio?: number):
   };
 }
 
+/** `GET /api/users/me` through two proxies in front of the same user-service. */
+async function proxiedPair(
+  f: Fixture,
+  users: { token: string; proc: { pid: number } },
+  a: { label: string; url: string; pid: number },
+  b: { label: string; url: string; pid: number },
+): Promise<Pair> {
+  const upstream = [users.proc.pid, ...(await f.redisPids())];
+  const side = ({ label, url, pid }: typeof a): Target => ({
+    label,
+    url: `${url}/api/users/me`,
+    headers: bearer(users.token),
+    pids: [pid, ...upstream],
+  });
+  return { a: side(a), b: side(b) };
+}
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     id: 'express',
@@ -113,20 +130,53 @@ export const SCENARIOS: readonly Scenario[] = [
     goal: { kind: 'ratio', min: 0.8, stretch: 1 },
     async pair(f) {
       const [gateway, nginx, users] = [await f.gateway(), await f.nginx(), await f.userService()];
-      const upstream = [users.proc.pid, ...(await f.redisPids())];
       return {
-        a: {
-          label: 'gateway',
-          url: `${gateway.url}/api/users/me`,
-          headers: bearer(users.token),
-          pids: [gateway.proc.pid, ...upstream],
+        ...(await proxiedPair(
+          f,
+          users,
+          { label: 'gateway', url: gateway.url, pid: gateway.proc.pid },
+          { label: 'nginx', url: nginx.url, pid: nginx.proc.pid },
+        )),
+        loggedRequests: () => gateway.proc.loggedRequests(),
+      };
+    },
+  },
+  {
+    id: 'node-proxy',
+    title:
+      'GET /api/users/me through a bare Node proxy (node:http and an undici pool, nothing else) / through nginx',
+    mode: 'throughput',
+    async pair(f) {
+      const [proxy, nginx, users] = [await f.nodeProxy(), await f.nginx(), await f.userService()];
+      return proxiedPair(
+        f,
+        users,
+        {
+          label: 'node proxy',
+          url: proxy.url,
+          pid: proxy.proc.pid,
         },
-        b: {
-          label: 'nginx',
-          url: `${nginx.url}/api/users/me`,
-          headers: bearer(users.token),
-          pids: [nginx.proc.pid, ...upstream],
-        },
+        { label: 'nginx', url: nginx.url, pid: nginx.proc.pid },
+      );
+    },
+  },
+  {
+    id: 'gateway-node',
+    title: 'GET /api/users/me through the gateway / through the bare Node proxy, same upstream',
+    mode: 'throughput',
+    async pair(f) {
+      const [gateway, proxy, users] = [
+        await f.gateway(),
+        await f.nodeProxy(),
+        await f.userService(),
+      ];
+      return {
+        ...(await proxiedPair(
+          f,
+          users,
+          { label: 'gateway', url: gateway.url, pid: gateway.proc.pid },
+          { label: 'node proxy', url: proxy.url, pid: proxy.proc.pid },
+        )),
         loggedRequests: () => gateway.proc.loggedRequests(),
       };
     },
