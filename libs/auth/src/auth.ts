@@ -85,8 +85,14 @@ export function createJwksVerifier(options: JwksVerifierOptions): TokenVerifier 
  */
 const oneRequestPerConnection = new Agent({ pipelining: 0 });
 
-const fetchClosingConnection: FetchImplementation = async (url, init) =>
-  (await fetch(url, { ...init, dispatcher: oneRequestPerConnection })) as unknown as Response;
+const fetchClosingConnection: FetchImplementation = (url, { headers, method, redirect, signal }) =>
+  fetch(url, {
+    headers: Object.fromEntries(headers),
+    method,
+    redirect,
+    signal,
+    dispatcher: oneRequestPerConnection,
+  });
 
 /** The principal in verified claims; throws when the subject or role is missing or unknown. */
 export function principalFromClaims(claims: { sub?: string; [claim: string]: unknown }): Principal {
