@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
-import { startTracing } from '@flotilla/tracing';
+import { serverSpans, startTracing } from '@flotilla/tracing';
 
-// The SDK must patch http, express and pg before they are first imported, as instrumentation.ts
-// does in production; hence the dynamic imports below.
+// The SDK must patch pg and ioredis before they are first imported, as instrumentation.ts does
+// in production; hence the dynamic imports below. The app is served as runService serves it:
+// its request listener wrapped in server spans.
 const exporter = new InMemorySpanExporter();
 const tracing = startTracing({
   serviceName: 'user-service',
@@ -30,7 +31,7 @@ describe('tracing', () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     exporter.reset();
 
-    await request(service.app)
+    await request(serverSpans(service.app))
       .post('/users')
       .set('traceparent', `00-${traceId}-00f067aa0ba902b7-01`)
       .send(buildUser())
@@ -53,7 +54,10 @@ describe('tracing', () => {
 
   it('writes the trace id into the response log context', async () => {
     exporter.reset();
-    const res = await request(service.app).post('/users').send(buildUser()).expect(201);
+    const res = await request(serverSpans(service.app))
+      .post('/users')
+      .send(buildUser())
+      .expect(201);
     const server = exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER);
     assert.ok(server);
     assert.equal(typeof res.headers['x-request-id'], 'string');

@@ -168,10 +168,11 @@ function recordRouteTemplates(req: Request): void {
 }
 
 /**
- * Gives the route template to the request's HTTP server span, when tracing runs: OpenTelemetry's
- * http instrumentation names the span after it (`GET /users/:id`) and sets `http.route` when the
- * response ends. This is what its Express instrumentation does, without wrapping every Express
- * layer of every request. With tracing off there is no such span and nothing is done.
+ * Gives the route template to the request's HTTP server span, when tracing runs: `serverSpans` of
+ * `@flotilla/tracing` names the span after it (`GET /users/:id`) and sets `http.route` when the
+ * response ends, reading it from the request's RPC metadata as OpenTelemetry's http
+ * instrumentation does. This is what the Express instrumentation does, without wrapping every
+ * Express layer of every request. With tracing off there is no such span and nothing is done.
  */
 function nameServerSpan(route: string): void {
   const metadata = getRPCMetadata(context.active());

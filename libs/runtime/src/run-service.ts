@@ -4,7 +4,7 @@ import type { Faults } from '@flotilla/faults';
 import { installGracefulShutdown, type Closer, type Health } from '@flotilla/health';
 import { createAdminApp, createHttpServer, listen } from '@flotilla/http';
 import { createLogger, type Logger } from '@flotilla/logging';
-import { shutdownTracing } from '@flotilla/tracing';
+import { serverSpans, shutdownTracing } from '@flotilla/tracing';
 import type { Express } from 'express';
 
 /** The config keys {@link runService} reads (from `serviceConfigShape` and `databaseConfigShape`). */
@@ -89,24 +89,27 @@ export async function runService<C extends RunnableConfig, D extends RunnableDep
     keepAliveTimeoutMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
   };
-  const server = createHttpServer(options.createApp(deps), timeouts);
+  // With tracing on, every request to every listener is a server span.
+  const server = createHttpServer(serverSpans(options.createApp(deps)), timeouts);
   const extras = (options.listeners?.(deps) ?? []).map((listener) => ({
     ...listener,
-    server: createHttpServer(listener.handler, timeouts),
+    server: createHttpServer(serverSpans(listener.handler), timeouts),
   }));
   const token = config.ADMIN_TOKEN;
   const admin =
     token === undefined
       ? undefined
       : createServer(
-          createAdminApp({
-            token,
-            logger,
-            routes: (app) => {
-              deps.faults.adminRoutes(app);
-              options.adminRoutes?.(app, deps);
-            },
-          }),
+          serverSpans(
+            createAdminApp({
+              token,
+              logger,
+              routes: (app) => {
+                deps.faults.adminRoutes(app);
+                options.adminRoutes?.(app, deps);
+              },
+            }),
+          ),
         );
   const adminCloser: Closer[] = admin
     ? [

@@ -1,1 +1,8 @@
-export { shutdownTracing, startTracing, type Tracing, type TracingOptions } from './tracing.ts';
+export { IGNORED_PATHS, serverSpans } from './server-spans.ts';
+export {
+  shutdownTracing,
+  startTracing,
+  tracingEnabled,
+  type Tracing,
+  type TracingOptions,
+} from './tracing.ts';

@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
   type ReadableSpan,
 } from '@opentelemetry/sdk-trace';
 import { rawGet } from './raw-get.ts';
+import { serverSpans } from './server-spans.ts';
 import { shutdownTracing, startTracing } from './tracing.ts';
 
 // The SDK starts before the instrumented modules load, as instrumentation.ts arranges with
@@ -23,6 +24,18 @@ const tracing = startTracing({
 const { default: express } = await import('express');
 const http = await import('node:http');
 const { createMetrics } = await import('@flotilla/metrics');
+const { createLogger, requestLogger } = await import('@flotilla/logging');
+
+/** The request log's lines, as the kit writes them. */
+const logLines: Record<string, unknown>[] = [];
+const logger = createLogger({
+  service: 'orders',
+  destination: {
+    write: (line: string) => {
+      logLines.push(JSON.parse(line) as Record<string, unknown>);
+    },
+  },
+});
 
 let server: ReturnType<typeof http.createServer>;
 let base: string;
@@ -32,8 +45,21 @@ before(async () => {
   // As createServiceApp wires it: the metrics' middleware records the route a request matched,
   // which names its server span.
   app.use(createMetrics({ service: 'orders', defaultMetrics: false }).httpMiddleware);
+  app.use(requestLogger(logger));
   app.use(function kitMiddleware(_req, _res, next) {
     next();
+  });
+  // The span active once the body is read, by the request's own events (body-parser keeps the
+  // context of its caller by itself).
+  app.post('/echo-span', (req, res) => {
+    let length = 0;
+    req.on('data', (chunk: Buffer) => (length += chunk.length));
+    req.on('end', () => {
+      res.json({ spanId: trace.getActiveSpan()?.spanContext().spanId, length });
+    });
+  });
+  app.get('/fails', (_req, res) => {
+    res.status(503).json({ failed: true });
   });
   const router = express.Router();
   router.get('/routed', (_req, res) => {
@@ -48,7 +74,7 @@ before(async () => {
       res.json({ ok: true });
     });
   }
-  server = http.createServer(app);
+  server = http.createServer(serverSpans(app));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -168,6 +194,81 @@ describe('startTracing with span processors', () => {
         `${probe} made spans`,
       );
     }
+  });
+
+  it('records the request as the HTTP semantic conventions name it', async () => {
+    const response = await fetch(`${base}/things/7?secret=1`, {
+      headers: { 'user-agent': 'probe/1.0', 'x-forwarded-for': '203.0.113.9, 10.0.0.1' },
+    });
+    assert.equal(response.status, 200);
+
+    const span = await eventually('the server span', () => serverSpanFor('/things/7'));
+    const { port } = new URL(base);
+    assert.deepEqual(
+      {
+        method: span.attributes['http.request.method'],
+        scheme: span.attributes['url.scheme'],
+        query: span.attributes['url.query'],
+        server: span.attributes['server.address'],
+        port: span.attributes['server.port'],
+        client: span.attributes['client.address'],
+        peer: span.attributes['network.peer.address'],
+        agent: span.attributes['user_agent.original'],
+        status: span.status.code,
+      },
+      {
+        method: 'GET',
+        scheme: 'http',
+        query: undefined,
+        server: '127.0.0.1',
+        port: Number(port),
+        client: '203.0.113.9',
+        peer: '127.0.0.1',
+        agent: 'probe/1.0',
+        status: SpanStatusCode.UNSET,
+      },
+    );
+  });
+
+  it('records the server address of a Host header without a port', async () => {
+    assert.match(await rawGet(base, '/things/9'), /^HTTP\/1\.1 200/);
+
+    const span = await eventually('the server span', () => serverSpanFor('/things/9'));
+    assert.equal(span.attributes['server.address'], '127.0.0.1');
+    assert.equal(span.attributes['server.port'], undefined);
+  });
+
+  it('marks a 5xx answer as an error', async () => {
+    assert.equal((await fetch(`${base}/fails`)).status, 503);
+
+    const span = await eventually('the server span', () => serverSpanFor('/fails'));
+    assert.equal(span.status.code, SpanStatusCode.ERROR);
+    assert.equal(span.attributes['error.type'], '503');
+    assert.equal(span.attributes['http.response.status_code'], 503);
+  });
+
+  it('handles a request with a body in its span, once the body is read', async () => {
+    const response = await fetch(`${base}/echo-span`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ big: 'x'.repeat(200_000) }),
+    });
+    const { spanId, length } = (await response.json()) as { spanId?: string; length: number };
+    assert.equal(length, 200_010);
+
+    const span = await eventually('the server span', () => serverSpanFor('/echo-span'));
+    assert.equal(spanId, span.spanContext().spanId);
+  });
+
+  it("writes the server span's trace id on the request's log line", async () => {
+    await fetch(`${base}/things/8`);
+    const span = await eventually('the server span', () => serverSpanFor('/things/8'));
+
+    const line = await eventually('the log line', () =>
+      logLines.find((l) => (l['req'] as { url?: string } | undefined)?.url === '/things/8'),
+    );
+    assert.equal(line['trace_id'], span.spanContext().traceId);
+    assert.equal(line['span_id'], span.spanContext().spanId);
   });
 
   it('names the service and its version on every span', async () => {

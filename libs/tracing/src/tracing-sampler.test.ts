@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { rawGet } from './raw-get.ts';
+import { serverSpans } from './server-spans.ts';
 import { samplerOf, shutdownTracing, startTracing } from './tracing.ts';
 
 // startTracing keeps one result per process, so this scenario has a file of its own: no trace
@@ -19,7 +20,7 @@ const http = await import('node:http');
 let server: ReturnType<typeof http.createServer>;
 let base: string;
 before(async () => {
-  server = http.createServer((_req, res) => res.end('ok'));
+  server = http.createServer(serverSpans((_req, res) => res.end('ok')));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });

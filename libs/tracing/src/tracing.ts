@@ -26,9 +26,6 @@ import {
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { z } from 'zod';
 
-/** Paths never worth a span: probes and scrapes would drown the real traffic. */
-const IGNORED_PATHS = new Set(['/health', '/ready', '/metrics']);
-
 const tracingEnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z
     .url()
@@ -105,10 +102,11 @@ export interface Tracing {
 let active: Tracing | undefined;
 
 /**
- * Starts the OpenTelemetry SDK with the instrumentations the services use (http, pg, ioredis,
- * undici), W3C trace context and batched OTLP/HTTP export. Call it from an app's
+ * Starts the OpenTelemetry SDK with the instrumentations the services use (outgoing http, pg,
+ * ioredis, undici), W3C trace context and batched OTLP/HTTP export. Call it from an app's
  * `instrumentation.ts`, loaded with `node --import` before anything else. A bad setting warns and
- * leaves tracing as a no-op: telemetry never stops a service from starting.
+ * leaves tracing as a no-op: telemetry never stops a service from starting. Server spans come
+ * from `serverSpans` around each server's request listener (`@flotilla/runtime` does it).
  */
 export function startTracing(options: TracingOptions): Tracing {
   if (active) return active;
@@ -157,10 +155,9 @@ export function startTracing(options: TracingOptions): Tracing {
     const unregister = registerInstrumentations({
       tracerProvider: provider,
       instrumentations: [
-        new HttpInstrumentation({
-          ignoreIncomingRequestHook: (req) =>
-            IGNORED_PATHS.has((req.url ?? '').split('?')[0] ?? ''),
-        }),
+        // Outgoing node:http requests only: the server spans are made by `serverSpans`, around
+        // each server's request listener, at a third of the cost per request.
+        new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
         // No Express instrumentation: it wraps every layer of every request, which cost more
         // than the rest of tracing together, even with no spans made for middlewares and
         // routers. The kit names the HTTP server span after the matched route instead
@@ -180,6 +177,11 @@ export function startTracing(options: TracingOptions): Tracing {
     warn(`tracing disabled: the SDK failed to start: ${(err as Error).message}`);
     return (active = noopTracing);
   }
+}
+
+/** True once {@link startTracing} has started an SDK in this process. */
+export function tracingEnabled(): boolean {
+  return active?.enabled ?? false;
 }
 
 /** Flushes and stops whatever {@link startTracing} started; safe to call when nothing was. */
