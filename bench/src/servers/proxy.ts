@@ -5,20 +5,7 @@
 //   node proxy.ts <port> <upstream url> <connections>
 import { createServer, type OutgoingHttpHeaders } from 'node:http';
 import { Pool } from 'undici';
-
-/** Hop-by-hop headers (RFC 9110 7.6.1) never cross a proxy. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-]);
+import { NOT_FORWARDED_HEADERS } from '@flotilla/http';
 
 const [port, upstream, connections] = process.argv.slice(2);
 if (!port || !upstream || !connections) {
@@ -38,7 +25,8 @@ const server = createServer((req, res) => {
     return;
   }
   const headers: OutgoingHttpHeaders = {};
-  for (const name in req.headers) if (!HOP_BY_HOP.has(name)) headers[name] = req.headers[name];
+  for (const name in req.headers)
+    if (!NOT_FORWARDED_HEADERS.has(name)) headers[name] = req.headers[name];
   headers['x-forwarded-for'] = req.socket.remoteAddress;
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   pool
@@ -53,7 +41,7 @@ const server = createServer((req, res) => {
         res.statusCode = statusCode;
         for (const name in answer) {
           const value = answer[name];
-          if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value);
+          if (value !== undefined && !NOT_FORWARDED_HEADERS.has(name)) res.setHeader(name, value);
         }
         return res;
       },

@@ -15,6 +15,7 @@ export {
   toProblem,
   type Problem,
 } from './problem.ts';
+export { NOT_FORWARDED_HEADERS } from './proxy-headers.ts';
 export { REQUEST_ID_HEADER, requestId } from './request-id.ts';
 export { systemRoutes, type SystemRoutes } from './system-routes.ts';
 export {

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Transform, pipeline } from 'node:stream';
 import { propagation } from '@opentelemetry/api';
+import { NOT_FORWARDED_HEADERS } from '@flotilla/http';
 import type { Logger } from '@flotilla/logging';
 import type { RequestHandler } from 'express';
 import { Counter, Histogram, type Registry } from 'prom-client';
@@ -8,27 +9,13 @@ import { errors } from '../errors.ts';
 import type { RouteSpec } from './routes.ts';
 import type { UpstreamRegistry } from './upstreams.ts';
 
-/** Hop-by-hop headers (RFC 9110 7.6.1) never cross a proxy. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-]);
-
 function forwardable(
   headers: IncomingHttpHeaders,
   drop: ReadonlySet<string>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || drop.has(name)) continue;
+    if (value === undefined || NOT_FORWARDED_HEADERS.has(name) || drop.has(name)) continue;
     out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
@@ -156,7 +143,7 @@ export function proxyHandler(route: RouteSpec, options: ProxyOptions): RequestHa
           res.statusCode = statusCode;
           for (const name in upstreamHeaders) {
             const value = upstreamHeaders[name];
-            if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value);
+            if (value !== undefined && !NOT_FORWARDED_HEADERS.has(name)) res.setHeader(name, value);
           }
           res.setHeader('x-flotilla-upstream', upstreamLabel);
           return res;
