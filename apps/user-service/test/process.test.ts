@@ -65,7 +65,9 @@ describe('the user-service process', () => {
       MIGRATE_ON_START: 'true',
       PORT: String(port),
       HOST: '127.0.0.1',
-      SHUTDOWN_DRAIN_DELAY_MS: '400',
+      // Long enough to see readiness turn 503 and liveness stay up on a busy machine: the listener
+      // closes after it, and a connection opened then is refused or reset.
+      SHUTDOWN_DRAIN_DELAY_MS: '2000',
       SHUTDOWN_TIMEOUT_MS: '20000',
     });
     try {
@@ -79,7 +81,7 @@ describe('the user-service process', () => {
       );
 
       // Registrations hash passwords with scrypt, so a batch of them is still running when
-      // SIGTERM arrives and keeps running past the drain delay.
+      // SIGTERM arrives.
       const inFlight = Array.from({ length: 16 }, () =>
         fetch(`${base}/users`, {
           method: 'POST',
