@@ -144,6 +144,23 @@ describe('createMetrics HTTP counters', () => {
     );
   });
 
+  it('counts each request once, however often it is scraped', async () => {
+    const { app } = appWithMetrics();
+
+    await request(app).get('/users/1');
+    const first = await scrape(app);
+    const again = await scrape(app);
+    await request(app).get('/users/2');
+    await request(app).get('/users/3');
+    const later = await scrape(app);
+
+    const users = { route: '/users/:id', status_code: '200' };
+    assert.equal(requests(first, users), 1);
+    assert.equal(requests(again, users), 1);
+    assert.equal(requests(later, users), 3);
+    assert.equal(requests(later, { route: '/metrics', status_code: '200' }), 2);
+  });
+
   it('labels by method and status code', async () => {
     const { app } = appWithMetrics();
 

@@ -52,35 +52,49 @@ export function createMetrics({ service, defaultMetrics = true }: MetricsOptions
   registry.setDefaultLabels({ service });
   if (defaultMetrics) collectDefaultMetrics({ register: registry });
 
-  const labelNames = ['method', 'route', 'status_code'] as const;
-  const requests = new Counter({
+  // A request adds to plain numbers: the count of its series and the requests in flight. The
+  // counter and the gauge take them up when they are read, at scrape time, through prom-client's
+  // `collect`. Only the duration goes into prom-client per request, since its buckets have no
+  // other way in.
+  const series = new Map<string, Series>();
+  let inFlightNow = 0;
+
+  new Counter({
     name: 'http_server_requests_total',
     help: 'HTTP requests served, by method, route template and status code',
-    labelNames,
+    labelNames: LABEL_NAMES,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const one of series.values()) this.inc(one.labels, one.count);
+    },
   });
   const duration = new Histogram({
     name: 'http_server_request_duration_seconds',
     help: 'HTTP request duration in seconds, by method, route template and status code',
-    labelNames,
+    labelNames: LABEL_NAMES,
     buckets: HTTP_DURATION_BUCKETS,
     registers: [registry],
   });
-  const inFlight = new Gauge({
+  new Gauge({
     name: 'http_server_requests_in_flight',
     help: 'HTTP requests being served now',
     registers: [registry],
+    collect() {
+      this.set(inFlightNow);
+    },
   });
 
-  // One pair of children per label set, so a request does not build and check its labels twice.
-  const series = new Map<string, { count: () => void; observe: (seconds: number) => void }>();
-  const seriesOf = (method: string, route: string, statusCode: string) => {
+  const seriesOf = (method: string, route: string, statusCode: string): Series => {
     const key = `${method} ${statusCode} ${route}`;
     let found = series.get(key);
     if (!found) {
-      const counter = requests.labels(method, route, statusCode);
       const histogram = duration.labels(method, route, statusCode);
-      found = { count: () => counter.inc(), observe: (seconds) => histogram.observe(seconds) };
+      found = {
+        labels: { method, route, status_code: statusCode },
+        count: 0,
+        observe: (seconds) => histogram.observe(seconds),
+      };
       series.set(key, found);
     }
     return found;
@@ -89,12 +103,12 @@ export function createMetrics({ service, defaultMetrics = true }: MetricsOptions
   const httpMiddleware: RequestHandler = (req, res, next) => {
     const start = performance.now();
     recordRouteTemplates(req);
-    inFlight.inc();
+    inFlightNow++;
     res.on('close', () => {
-      inFlight.dec();
+      inFlightNow--;
       const route = matchedTemplate(req) ?? routeTemplate(req, res.statusCode);
       const one = seriesOf(req.method, route, String(res.statusCode));
-      one.count();
+      one.count++;
       one.observe((performance.now() - start) / 1000);
     });
     next();
@@ -135,6 +149,15 @@ export function createMetrics({ service, defaultMetrics = true }: MetricsOptions
       });
     },
   };
+}
+
+const LABEL_NAMES = ['method', 'route', 'status_code'] as const;
+
+/** One label set of the HTTP metrics and its requests so far. */
+interface Series {
+  readonly labels: Readonly<Record<(typeof LABEL_NAMES)[number], string>>;
+  count: number;
+  readonly observe: (seconds: number) => void;
 }
 
 const ROUTE = Symbol('route');
