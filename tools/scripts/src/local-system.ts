@@ -1,7 +1,8 @@
 // The state of the system `npm start` runs on this machine, kept in files so that other commands
 // (the deploy kit's local platform) can join it: where each service listens, which processes serve
-// it, the environment it was started with, the admin token. Written by `npm start`, updated by the
-// deploy kit when a release starts or retires a process, removed when `npm start` stops.
+// it, the environment it was started with, the admin token. Written by `npm start` alone (its
+// supervisor starts and stops the processes a release asks for), removed when `npm start` stops,
+// and read back through a schema and a format version.
 //
 //   <state dir>/system.json            the system: npm start's pid, admin token, infrastructure
 //   <state dir>/services/<name>.json   one service: its environment and its running instances
@@ -18,8 +19,9 @@ import {
   renameSync,
   writeFileSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 
 const WORKSPACE = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -39,55 +41,84 @@ export function stateDir(env: Readonly<Record<string, string | undefined>> = pro
   return join(flotillaHome(env), 'local');
 }
 
-/** One process serving a service. */
-export interface Instance {
+const instanceSchema = z.object({
   /** The version label the gateway routes by (`v1` for what `npm start` started). */
-  label: string;
+  label: z.string(),
   /** The artefact version it runs: a commit id, or `workspace` for the sources `npm start` ran. */
-  version: string;
-  pid: number;
-  port: number;
-  adminPort: number;
+  version: z.string(),
+  pid: z.number().int(),
+  port: z.number().int(),
+  adminPort: z.number().int(),
   /** Its working directory, which tells it from another process that reused its pid. */
-  dir: string;
+  dir: z.string(),
   /** Node's arguments to start it again the same way (in `dir`, with the service's environment). */
-  args: string[];
-  startedAt: string;
-  startedBy: string;
-  /** Where its output goes, for processes a release started. */
-  log?: string;
-}
+  args: z.array(z.string()),
+  startedAt: z.string(),
+  startedBy: z.string(),
+  /** Where its output goes. */
+  log: z.string().optional(),
+  /** Set when it exited on its own: it is dead, and kept so that what runs is told truly. */
+  exit: z
+    .object({ code: z.number().nullable(), signal: z.string().nullable(), at: z.string() })
+    .optional(),
+});
 
-export interface ServiceState {
-  name: string;
+const serviceStateSchema = z.object({
+  name: z.string(),
   /** The environment every instance starts with, before its own PORT, ADMIN_PORT and version. */
-  env: Record<string, string>;
-  instances: Instance[];
-}
+  env: z.record(z.string(), z.string()),
+  instances: z.array(instanceSchema),
+});
 
-export interface SystemState {
+const systemStateSchema = z.object({
   /** npm start's process: the system is up while it runs. */
-  pid: number;
-  startedAt: string;
-  workspace: string;
-  adminToken: string;
-  infrastructure: { databaseUrl: string; redisUrl: string };
-  gateway: { url: string; meshUrl: string | undefined };
-}
+  pid: z.number().int(),
+  startedAt: z.string(),
+  workspace: z.string(),
+  adminToken: z.string(),
+  infrastructure: z.object({ databaseUrl: z.string(), redisUrl: z.string() }),
+  gateway: z.object({ url: z.string(), meshUrl: z.string().optional() }),
+  /** The supervisor's API: the deploy kit asks it to start and stop versions. */
+  supervisor: z.object({ url: z.string() }),
+});
 
-function writeJson(file: string, value: unknown): void {
+/** One process serving a service. */
+export type Instance = z.infer<typeof instanceSchema>;
+export type ServiceState = z.infer<typeof serviceStateSchema>;
+export type SystemState = z.infer<typeof systemStateSchema>;
+
+/** The version of the state files' format; a file of another version is refused with a message. */
+const STATE_VERSION = 2;
+
+function writeJson(file: string, value: object): void {
   const temp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(temp, `${JSON.stringify({ stateVersion: STATE_VERSION, ...value }, null, 2)}\n`, {
+    mode: 0o600,
+  });
   renameSync(temp, file);
 }
 
-function readJson<T>(file: string): T | undefined {
+function readJson<T>(file: string, schema: z.ZodType<T>): T | undefined {
+  let data: unknown;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as T;
+    data = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`${file} is not readable state: ${(err as Error).message}`, { cause: err });
   }
+  const version = (data as { stateVersion?: unknown } | null)?.stateVersion;
+  if (version !== STATE_VERSION) {
+    throw new Error(
+      `${file} was written by another version of Flotilla (state version ${typeof version === 'number' ? version : 1}, this one reads ${STATE_VERSION}): stop the system it belongs to with that version, or remove ${dirname(file)} if nothing runs`,
+    );
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    throw new Error(
+      `${file} is not valid state: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
 }
 
 /** Reads and writes the state files under one directory. */
@@ -97,12 +128,12 @@ export function localSystemStore(dir: string = stateDir()) {
   return {
     dir,
     logsDir: join(dir, 'logs'),
-    readSystem: () => readJson<SystemState>(join(dir, 'system.json')),
+    readSystem: () => readJson(join(dir, 'system.json'), systemStateSchema),
     writeSystem(state: SystemState): void {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       writeJson(join(dir, 'system.json'), state);
     },
-    readService: (name: string) => readJson<ServiceState>(serviceFile(name)),
+    readService: (name: string) => readJson(serviceFile(name), serviceStateSchema),
     writeService(state: ServiceState): void {
       mkdirSync(servicesDir, { recursive: true, mode: 0o700 });
       writeJson(serviceFile(state.name), state);
@@ -114,7 +145,7 @@ export function localSystemStore(dir: string = stateDir()) {
       } catch {
         return [];
       }
-      return names.flatMap((file) => readJson<ServiceState>(join(servicesDir, file)) ?? []);
+      return names.flatMap((file) => readJson(join(servicesDir, file), serviceStateSchema) ?? []);
     },
   };
 }

@@ -3,14 +3,13 @@
 // database, applies its migrations and starts as its own process. The gateway starts first: its
 // mesh listener is how the services reach each other, so that a release's traffic weights apply to
 // their calls too. The system's state (ports, pids, admin token, each service's environment) is
-// kept in files (local-system.ts) for the deploy kit's local platform. Ctrl-C stops everything,
-// the processes a release started included.
+// kept in files (local-system.ts) for the deploy kit's local platform. Every service process is
+// owned by this process's supervisor (supervisor.ts), the ones a release asks for included, so a
+// release outlives the command that made it. Ctrl-C stops everything.
 //   node tools/scripts/src/start.ts [--free-ports] [service ...]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
@@ -20,8 +19,9 @@ import {
   waitFor,
   type Infrastructure,
 } from '@flotilla/testing';
-import { isInstanceAlive, localSystemStore, type Instance } from './local-system.ts';
-import { MESH_PORT, SERVICES, wiring, type ServiceDefinition } from './services.ts';
+import { flotillaHome, isInstanceAlive, localSystemStore } from './local-system.ts';
+import { MESH_PORT, SERVICES, wiring } from './services.ts';
+import { createSupervisor } from './supervisor.ts';
 import { formatLogLine } from './log-format.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -71,35 +71,36 @@ if (previous && isInstanceAlive({ pid: previous.pid, dir: previous.workspace }))
 }
 rmSync(store.dir, { recursive: true, force: true });
 
-const children = new Map<number, { name: string; child: ChildProcess }>();
 let infra: Infrastructure | undefined;
 let stopping = false;
-
-/** Stops one instance with SIGTERM (a drain), then SIGKILL if it outlives the grace period. */
-async function stopInstance(name: string, instance: Instance): Promise<void> {
-  if (!isInstanceAlive(instance)) return;
-  const child = children.get(instance.pid)?.child;
-  const exited = child
-    ? new Promise((resolve) => child.once('exit', resolve))
-    : (async () => {
-        while (isInstanceAlive(instance)) await sleep(100);
-      })();
-  process.kill(instance.pid, 'SIGTERM');
-  const graceful = await Promise.race([exited.then(() => true), sleep(30_000).then(() => false)]);
-  if (!graceful) process.kill(instance.pid, 'SIGKILL');
-  say(`  ${name} ${instance.label} stopped`);
-}
+let up = false;
+const adminToken = randomBytes(32).toString('base64url');
+const supervisor = createSupervisor({
+  store,
+  adminToken,
+  say,
+  format: formatLogLine,
+  onExit(name, instance) {
+    const how = instance.exit?.signal ?? instance.exit?.code;
+    if (!up) {
+      say(`[${name} ${instance.label}] exited (${how}) while the system was starting`);
+      void stopAll(1);
+      return;
+    }
+    // As a cluster does, the system keeps running: what is dead is told, not hidden.
+    say(
+      `[${name} ${instance.label}] exited (${how}); its output is in ${instance.log ?? 'its log'}. ` +
+        `npx nx run ${name}:deploy-status --env=local shows what runs; a rolling release ` +
+        `(npx nx run ${name}:deploy --env=local --strategy=rolling) or a restart of npm start brings it back`,
+    );
+  },
+});
 
 async function stopAll(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
     say('\nstopping…');
-    const instances = store
-      .services()
-      .flatMap((service) =>
-        service.instances.map((instance) => ({ name: service.name, instance })),
-      );
-    await Promise.all(instances.map(({ name, instance }) => stopInstance(name, instance)));
+    await supervisor.stopAll();
     await infra?.stop();
     rmSync(store.dir, { recursive: true, force: true });
     say('stopped.');
@@ -108,34 +109,6 @@ async function stopAll(code: number): Promise<never> {
 }
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
-
-function startService(service: ServiceDefinition, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, SOURCE_ARGS, {
-    cwd: `${ROOT}apps/${service.name}`,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  for (const stream of [child.stdout, child.stderr]) {
-    if (!stream) continue;
-    createInterface({ input: stream }).on('line', (line) =>
-      say(`[${service.name}] ${formatLogLine(line)}`),
-    );
-  }
-  child.once('exit', (code, signal) => {
-    if (stopping) return;
-    children.delete(child.pid ?? 0);
-    // A release retires the processes it replaces: they are no longer in the service's state.
-    const listed = store.readService(service.name)?.instances.some((i) => i.pid === child.pid);
-    if (!listed) {
-      say(`[${service.name}] v1 retired by a release (${signal ?? code})`);
-      return;
-    }
-    say(`[${service.name}] exited (${signal ?? code}); stopping the system`);
-    void stopAll(1);
-  });
-  if (child.pid !== undefined) children.set(child.pid, { name: service.name, child });
-  return child;
-}
 
 try {
   say('Flotilla: starting the system');
@@ -152,7 +125,7 @@ try {
   }
   const portsOf = (name: string) => ports.get(name) ?? { port: 0, adminPort: 0 };
   const meshUrl = withMesh ? `http://127.0.0.1:${free ? await freePort() : MESH_PORT}` : undefined;
-  const adminToken = randomBytes(32).toString('base64url');
+  const api = await supervisor.listen();
   const env = wiring(
     {
       jwtPrivateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' })
@@ -183,28 +156,20 @@ try {
       SHUTDOWN_DRAIN_DELAY_MS: '0',
       ...env[service.name],
     };
-    const child = startService(service, {
-      ...serviceEnv,
-      PORT: String(port),
-      ADMIN_PORT: String(adminPort),
-      ...(databaseUrl ? { MIGRATE_ON_START: 'true' } : {}),
-    });
-    store.writeService({
-      name: service.name,
-      env: serviceEnv,
-      instances: [
-        {
-          label: 'v1',
-          version: 'workspace',
-          pid: child.pid ?? 0,
-          port,
-          adminPort,
-          dir: `${ROOT}apps/${service.name}`,
-          args: SOURCE_ARGS,
-          startedAt: new Date().toISOString(),
-          startedBy: 'npm start',
-        },
-      ],
+    store.writeService({ name: service.name, env: serviceEnv, instances: [] });
+    supervisor.start(service.name, {
+      label: 'v1',
+      version: 'workspace',
+      dir: `${ROOT}apps/${service.name}`,
+      args: SOURCE_ARGS,
+      port,
+      adminPort,
+      env: {
+        PORT: String(port),
+        ADMIN_PORT: String(adminPort),
+        ...(databaseUrl ? { MIGRATE_ON_START: 'true' } : {}),
+      },
+      startedBy: 'npm start',
     });
     await waitFor(
       `${service.name} /ready`,
@@ -225,9 +190,11 @@ try {
     infrastructure: { databaseUrl: infra.databaseUrl, redisUrl: infra.redisUrl },
     gateway: {
       url: `http://127.0.0.1:${gateway?.port ?? 0}`,
-      meshUrl,
+      ...(meshUrl ? { meshUrl } : {}),
     },
+    supervisor: { url: api.url },
   });
+  up = true;
 
   say('\nFlotilla is up:');
   for (const service of selected) {
@@ -245,8 +212,44 @@ try {
   }
   say(`  Admin token (every admin API): ${adminToken}`);
   say(`  State:      ${store.dir}  (npx nx run <service>:deploy --env=local joins it)`);
+  for (const line of releasesNotStarted(selected.map((s) => s.name))) say(line);
   say('\nPress Ctrl-C to stop.');
 } catch (err) {
   process.stderr.write(`\nfailed to start: ${(err as Error).message}\n`);
   await stopAll(1);
+}
+
+/**
+ * The releases recorded for `local` that this start does not run: npm start runs the workspace's
+ * sources (v1) of every service, so a version released before it stopped is said, not silently
+ * replaced. Reads the last line of each service's ledger (the deploy kit's JSON lines).
+ */
+function releasesNotStarted(services: readonly string[]): string[] {
+  const lines: string[] = [];
+  for (const service of services) {
+    let text: string;
+    try {
+      text = readFileSync(join(flotillaHome(), 'releases', 'local', `${service}.jsonl`), 'utf8');
+    } catch {
+      continue;
+    }
+    const last = text
+      .trim()
+      .split('\n')
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as { result?: string; label?: string; version?: string }];
+        } catch {
+          return [];
+        }
+      })
+      .findLast((record) => record.result === 'released');
+    if (last?.label) {
+      lines.push(
+        `  Note:       ${service} runs the workspace (v1); its last release in local, ${last.label}, is not started again ` +
+          `(npx nx run ${service}:rollback --env=local --to=${last.version ?? last.label} returns to it)`,
+      );
+    }
+  }
+  return lines;
 }

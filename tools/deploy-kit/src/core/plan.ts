@@ -23,7 +23,17 @@ export interface Current {
   /** The version taking the traffic, if any. */
   stable?: { version: string; label: string };
   /** Every version the platform runs for it, with its share of the traffic. */
-  versions: { label: string; version: string; weight: number }[];
+  versions: { label: string; version: string; weight: number; health?: VersionHealth }[];
+}
+
+/** Whether a version's process runs and answers its readiness, where the platform can tell. */
+export interface VersionHealth {
+  alive: boolean;
+  ready: boolean;
+  /** Why not, in words. */
+  detail?: string | undefined;
+  /** Where its output is. */
+  log?: string | undefined;
 }
 
 /** The release lock of a service in an environment, as the platform found it. */
@@ -86,7 +96,7 @@ export type StepKind = Step['kind'];
 /** A refusal: why the release cannot go ahead, and the exit code that says which kind. */
 export interface Refusal {
   code: (typeof EXIT)['refused'] | (typeof EXIT)['usage'];
-  gate: 'promotion' | 'approval' | 'dirty' | 'lock' | 'strategy';
+  gate: 'promotion' | 'approval' | 'dirty' | 'lock' | 'strategy' | 'baseline';
   message: string;
 }
 
@@ -179,6 +189,20 @@ export function planRelease(request: PlanRequest): Plan {
       code: EXIT.refused,
       gate: 'lock',
       message: `a release of ${service} in ${environment.name} is in progress (${request.lock.holder}, since ${request.lock.since}); wait for it, or see deploy-status.`,
+    });
+  }
+  // Traffic can only be shifted away from a version that serves it: a dead or unready stable is no
+  // baseline for a canary or a blue-green switch. A rolling release (or a rollback) replaces it.
+  const baseline = current.versions.find((v) => v.label === current.stable?.label)?.health;
+  if (baseline && !(baseline.alive && baseline.ready) && strategy !== 'rolling') {
+    const label = current.stable?.label ?? '';
+    refusals.push({
+      code: EXIT.refused,
+      gate: 'baseline',
+      message:
+        `${service} ${label} takes ${current.versions.find((v) => v.label === label)?.weight ?? 0}% of the traffic in ${environment.name} but is ${baseline.detail ?? (baseline.alive ? 'not ready' : 'not running')}` +
+        `${baseline.log ? ` (its output: ${baseline.log})` : ''}, so it is no baseline for a ${strategy} release. ` +
+        `Restore the service first: npx nx run ${service}:deploy --env=${environment.name} --strategy=rolling, or npx nx run ${service}:rollback --env=${environment.name}.`,
     });
   }
   if (refusals.length > 0) {

@@ -36,6 +36,7 @@ import {
 } from '../platforms/platform.ts';
 import { gatewayMetricsSource } from '../sources/gateway-metrics.ts';
 import { prometheusSource } from '../sources/prometheus.ts';
+import { gatewayAnalysisLoad } from './analysis-load.ts';
 import { releaseChart } from './chart.ts';
 import { createLiveView } from './live-view.ts';
 import {
@@ -260,11 +261,14 @@ async function execute(
       traced.onEvent(event);
       view?.onEvent(event);
     };
+    const loadTarget = platform.loadTarget?.();
+    const load = loadTarget ? gatewayAnalysisLoad(plan.analysis, loadTarget) : undefined;
     const { release, exitCode } = await context.with(traced.context, () =>
       runRelease({
         plan,
         platform,
         source: sourceFor(environment, io),
+        ...(load ? { load } : {}),
         clock,
         by,
         settings,
@@ -501,10 +505,17 @@ export function status(input: StatusOptions, io: CommandIO): Promise<number> {
       `${options.service} in ${environment.name} (platform ${environment.platform})`,
       '  runs now',
     ];
-    for (const v of current.versions)
+    for (const v of current.versions) {
+      const health = v.health
+        ? v.health.alive && v.health.ready
+          ? '  alive, ready'
+          : `  ${v.health.alive ? 'alive, ' : ''}${v.health.detail ?? 'not ready'}`
+        : '';
       lines.push(
-        `    ${v.label.padEnd(24)} ${v.version.padEnd(14)} ${String(v.weight).padStart(3)}% of traffic`,
+        `    ${v.label.padEnd(24)} ${v.version.padEnd(14)} ${String(v.weight).padStart(3)}% of traffic${health}`,
       );
+      if (v.health?.log) lines.push(`    ${''.padEnd(24)} log ${v.health.log}`);
+    }
     if (current.versions.length === 0) lines.push('    nothing');
     lines.push(
       `  lock       ${lock ? `${lock.stale ? 'stale (its holder is gone)' : 'held'} by ${lock.holder} since ${lock.since}` : 'free'}`,

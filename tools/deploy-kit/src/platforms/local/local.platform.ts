@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +10,8 @@ import {
   type ServiceState,
   type SystemState,
 } from '@flotilla/scripts/local-system';
+import { supervisorClient, type LiveInstance } from '@flotilla/scripts/supervisor-client';
+import { RELEASE_TOKEN_HEADER } from '@flotilla/http';
 import { freePort } from '@flotilla/testing';
 import type { StrategyName } from '../../core/environment.ts';
 import type { Artefact, Current } from '../../core/plan.ts';
@@ -25,8 +27,8 @@ import { fileLedger, fileLocks } from './files.ts';
 
 /** How a built app starts: its tracing loaded first, as its image starts it. */
 const ARTEFACT_ARGS = ['--enable-source-maps', '--import', './instrumentation.js', 'main.js'];
-/** How long a drained process may take before it is killed (its own limit is 25 s). */
-const STOP_GRACE_MS = 35_000;
+/** How often a watched candidate's process is looked at. */
+const WATCH_EVERY_MS = 500;
 
 export interface LocalPlatformOptions {
   environment: string;
@@ -53,7 +55,6 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
   const store = localSystemStore(options.stateDir);
   const ledger = fileLedger(join(options.home, 'releases', options.environment));
   const locks = fileLocks(join(options.home, 'locks', options.environment));
-  const children = new Map<string, ChildProcess>();
   const artefactDir = (service: string, key: string) =>
     join(options.home, 'artefacts', service, key);
   // A clean version is built once; a dirty tree is built again for each release.
@@ -75,7 +76,8 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
       throw new UsageError(`${name} is not part of the running system (npm start ${name})`);
     return state;
   };
-  const live = (name: string) => service(name).instances.filter((i) => isInstanceAlive(i));
+  const live = (name: string) =>
+    service(name).instances.filter((i) => !i.exit && isInstanceAlive(i));
 
   const admin = async (path: string, init: RequestInit = {}) => {
     const gateway = live('gateway')[0];
@@ -101,51 +103,58 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
     admin(`/admin/upstreams/${name}`, { method: 'PUT', body: JSON.stringify({ versions }) });
   const urlOf = (instance: Pick<Instance, 'port'>) => `http://127.0.0.1:${instance.port}`;
 
-  const stop = async (instance: Instance) => {
-    if (!isInstanceAlive(instance)) return;
-    process.kill(instance.pid, 'SIGTERM');
-    const deadline = Date.now() + STOP_GRACE_MS;
-    while (isInstanceAlive(instance) && Date.now() < deadline) await sleep(100);
-    if (isInstanceAlive(instance)) process.kill(instance.pid, 'SIGKILL');
+  const supervisor = () => supervisorClient(system());
+  const stop = async (name: string, instance: Instance) => {
+    await supervisor().stop(name, instance.label);
   };
-  const removeFromState = (name: string, labels: readonly string[]) => {
-    const state = service(name);
-    store.writeService({
-      ...state,
-      instances: state.instances.filter((i) => !labels.includes(i.label)),
-    });
-  };
+  /** Asks the supervisor (npm start) to start an instance: it owns the process, not this command. */
   const launch = (
     name: string,
-    instance: Omit<Instance, 'pid' | 'startedAt'>,
+    instance: Omit<Instance, 'pid' | 'startedAt' | 'log' | 'startedBy'>,
     env: Record<string, string>,
-  ) => {
-    const log = instance.log ?? join(store.logsDir, `${name}-${instance.label}.log`);
-    const fd = openSync(log, 'a', 0o600);
-    // Detached: the process outlives this command, so a deploy that dies leaves the system serving.
-    const child = spawn(process.execPath, instance.args, {
-      cwd: instance.dir,
-      env: { ...process.env, ...service(name).env, ...env },
-      detached: true,
-      stdio: ['ignore', fd, fd],
+    startedBy: string,
+  ) =>
+    supervisor().start(name, {
+      label: instance.label,
+      version: instance.version,
+      dir: instance.dir,
+      args: instance.args,
+      port: instance.port,
+      adminPort: instance.adminPort,
+      env,
+      startedBy,
     });
-    closeSync(fd);
-    child.unref();
-    children.set(`${name}/${instance.label}`, child);
-    const started: Instance = {
-      ...instance,
-      log,
-      pid: child.pid ?? 0,
-      startedAt: new Date().toISOString(),
-    };
-    const state = service(name);
-    store.writeService({
-      ...state,
-      instances: [...state.instances.filter((i) => i.label !== instance.label), started],
-    });
-    return started;
-  };
   const instanceOf = (candidate: Candidate): Instance => candidate.handle['instance'] as Instance;
+  /** Whether an instance answers its readiness (the gateway: its admin API, which opens once ready). */
+  const readiness = async (name: string, instance: Instance): Promise<true | string> => {
+    const gateway = name === 'gateway';
+    const url = gateway
+      ? `http://127.0.0.1:${instance.adminPort}/admin/faults`
+      : `${urlOf(instance)}/ready`;
+    try {
+      const res = await fetch(url, {
+        headers: gateway ? { authorization: `Bearer ${system().adminToken}` } : {},
+        signal: AbortSignal.timeout(2000),
+      });
+      if (res.ok) return true;
+      return `${res.status} ${(await res.text()).slice(0, 200)}`;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  const healthOf = async (name: string, instance: LiveInstance) => {
+    if (!instance.alive) {
+      const how = instance.exit ? ` (exited ${instance.exit.signal ?? instance.exit.code})` : '';
+      return { alive: false, ready: false, detail: `not running${how}`, log: instance.log };
+    }
+    const ready = await readiness(name, instance);
+    return {
+      alive: true,
+      ready: ready === true,
+      ...(ready === true ? {} : { detail: `not ready: ${ready}` }),
+      log: instance.log,
+    };
+  };
 
   const platform: Platform = {
     name: 'local',
@@ -165,16 +174,38 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
 
     async current(name) {
       system();
-      const instances = live(name);
+      const instances = await supervisor().instances(name);
+      const alive = instances.filter((i) => i.alive);
       const weights = name === 'gateway' ? [] : await table(name);
-      const versions = instances.map((i) => ({
-        label: i.label,
-        version: i.version,
-        weight:
-          name === 'gateway'
-            ? Math.round(100 / instances.length)
-            : (weights.find((w) => w.version === i.label)?.weight ?? 0),
-      }));
+      const versions = await Promise.all(
+        instances.map(async (i) => ({
+          label: i.label,
+          version: i.version,
+          weight:
+            name === 'gateway'
+              ? i.alive
+                ? Math.round(100 / alive.length)
+                : 0
+              : (weights.find((w) => w.version === i.label)?.weight ?? 0),
+          health: await healthOf(name, i),
+        })),
+      );
+      // A version the gateway routes to with no process behind it: the truth, not a silent gap.
+      for (const w of weights) {
+        if (!instances.some((i) => i.label === w.version)) {
+          versions.push({
+            label: w.version,
+            version: w.version,
+            weight: w.weight,
+            health: {
+              alive: false,
+              ready: false,
+              detail: `nothing listens at ${w.url}`,
+              log: undefined,
+            },
+          });
+        }
+      }
       const top = [...versions].sort((a, b) => b.weight - a.weight)[0];
       return {
         versions,
@@ -232,7 +263,6 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
       const port = gateway
         ? (before[0]?.port ?? Number(new URL(sys.gateway.url).port))
         : await freePort();
-      await mkdir(store.logsDir, { recursive: true });
       const env: Record<string, string> = {
         PORT: String(port),
         ADMIN_PORT: String(await freePort()),
@@ -243,7 +273,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
           : {}),
         ...settings,
       };
-      const instance = launch(
+      const instance = await launch(
         name,
         {
           label,
@@ -252,9 +282,9 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
           adminPort: Number(env['ADMIN_PORT']),
           dir: dirOf(name, artefact, label),
           args: ARTEFACT_ARGS,
-          startedBy: 'deploy',
         },
         env,
+        'deploy',
       );
       if (!gateway) {
         const versions = (await table(name)).filter((v) => v.version !== label);
@@ -269,24 +299,12 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
     },
     async ready(candidate, timeoutMs, progress) {
       const instance = instanceOf(candidate);
-      const gateway = candidate.service === 'gateway';
-      // The gateway joins its port only once ready; its admin API listens after that.
-      const url = gateway
-        ? `http://127.0.0.1:${instance.adminPort}/admin/faults`
-        : `${urlOf(instance)}/ready`;
-      const headers: Record<string, string> = gateway
-        ? { authorization: `Bearer ${system().adminToken}` }
-        : {};
       const deadline = Date.now() + timeoutMs;
       let last = 'no answer yet';
       while (Date.now() < deadline) {
-        try {
-          const res = await fetch(url, { headers, signal: AbortSignal.timeout(2000) });
-          if (res.ok) return;
-          last = `${res.status} ${(await res.text()).slice(0, 200)}`;
-        } catch (err) {
-          last = (err as Error).message;
-        }
+        const ready = await readiness(candidate.service, instance);
+        if (ready === true) return;
+        last = ready;
         progress(`not ready yet (${last})`);
         await sleep(250);
       }
@@ -295,12 +313,13 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
       );
     },
     async smoke(candidate, progress) {
-      const gateway = system().gateway.url;
+      const { gateway, adminToken } = system();
       await smokeTest(
-        gateway,
+        gateway.url,
         candidate.service,
         candidate.service === 'gateway' ? undefined : candidate.label,
         progress,
+        adminToken,
       );
     },
     async shift(candidate, weight) {
@@ -320,14 +339,9 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
           { version: candidate.label, url: urlOf(instanceOf(candidate)), weight: 100 },
         ]);
       }
-      // Out of the state first: npm start then knows these exits are retirements, not crashes.
-      removeFromState(
-        candidate.service,
-        olds.map((i) => i.label),
-      );
       for (const old of olds) {
         progress(`draining ${old.label} (pid ${old.pid})`);
-        await stop(old);
+        await stop(candidate.service, old);
       }
     },
     async abort(candidate, stable) {
@@ -339,9 +353,9 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
         // The old version was retired already (a gateway whose smoke test failed): start it again.
         const old = previous.find((i) => i.label === stable.label) ?? previous[0];
         if (!old) throw new Error(`${stable.label} is gone and there is nothing to start it from`);
-        launch(
+        await launch(
           name,
-          { ...old, startedBy: 'rollback' },
+          old,
           {
             PORT: String(old.port),
             ADMIN_PORT: String(old.adminPort),
@@ -354,6 +368,7 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
                 }
               : {}),
           },
+          'rollback',
         );
         await platform.ready(
           { ...candidate, label: old.label, handle: { instance: old } },
@@ -370,24 +385,24 @@ export function createLocalPlatform(options: LocalPlatformOptions): Platform {
           versions.map((v) => ({ ...v, weight: v === back ? 100 : 0 })),
         );
       }
-      removeFromState(name, [candidate.label]);
-      await stop(instance);
+      await stop(name, instance);
+    },
+    loadTarget() {
+      const { gateway, adminToken } = system();
+      return { url: gateway.url, headers: { [RELEASE_TOKEN_HEADER]: adminToken } };
     },
     watch(candidate, onExit) {
       const instance = instanceOf(candidate);
-      const child = children.get(`${candidate.service}/${candidate.label}`);
-      let watching = true;
-      const exited = (code: number | null, signal: NodeJS.Signals | null) => {
-        if (watching)
-          onExit(
-            `the process exited (${signal ?? code}); its output is in ${instance.log ?? 'its log'}`,
-          );
-      };
-      child?.once('exit', exited);
-      return () => {
-        watching = false;
-        child?.off('exit', exited);
-      };
+      // The supervisor owns the process: its state says when it exits.
+      const timer = setInterval(() => {
+        const now = service(candidate.service).instances.find((i) => i.label === candidate.label);
+        if (now && !now.exit && isInstanceAlive(now)) return;
+        clearInterval(timer);
+        const how = now?.exit ? ` (${now.exit.signal ?? now.exit.code})` : '';
+        onExit(`the process exited${how}; its output is in ${instance.log ?? 'its log'}`);
+      }, WATCH_EVERY_MS);
+      timer.unref();
+      return () => clearInterval(timer);
     },
     artefactOf(release) {
       const instance = release.handle?.['instance'] as Instance | undefined;
