@@ -10,6 +10,12 @@ const adminErrors = defineErrors({
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
+/** Tells whether a given secret equals `token`, in constant time (digests of equal length). */
+export function tokenMatcher(token: string): (given: string) => boolean {
+  const expected = digest(token);
+  return (given) => timingSafeEqual(digest(given), expected);
+}
+
 export interface AdminAppOptions {
   /** Bearer token every `/admin` request must carry; compared in constant time. */
   token: string;
@@ -24,14 +30,14 @@ export interface AdminAppOptions {
  * on the public one.
  */
 export function createAdminApp({ token, logger, routes }: AdminAppOptions): Express {
-  const expected = digest(token);
+  const matches = tokenMatcher(token);
   return createServiceApp({
     logger,
     bodyLimit: '16kb',
     routes: (app) => {
       app.use('/admin', (req, _res, next) => {
         const given = /^Bearer (.+)$/.exec(req.get('authorization') ?? '')?.[1] ?? '';
-        if (!timingSafeEqual(digest(given), expected))
+        if (!matches(given))
           throw adminErrors.create('ADMIN_UNAUTHORIZED', {
             headers: { 'WWW-Authenticate': 'Bearer' },
           });

@@ -1,4 +1,4 @@
-export { createAdminApp, type AdminAppOptions } from './admin.ts';
+export { createAdminApp, tokenMatcher, type AdminAppOptions } from './admin.ts';
 export { createServiceApp, type ServiceAppOptions } from './app.ts';
 export {
   AppError,
@@ -15,7 +15,7 @@ export {
   toProblem,
   type Problem,
 } from './problem.ts';
-export { NOT_FORWARDED_HEADERS } from './proxy-headers.ts';
+export { NOT_FORWARDED_HEADERS, RELEASE_TOKEN_HEADER } from './proxy-headers.ts';
 export { REQUEST_ID_HEADER, requestId } from './request-id.ts';
 export { systemRoutes, type SystemRoutes } from './system-routes.ts';
 export {

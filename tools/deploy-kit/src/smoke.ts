@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { RELEASE_TOKEN_HEADER } from '@flotilla/http';
 import type { Progress } from './platforms/platform.ts';
 
 /** The header that pins a request to one version of a service at the gateway. */
@@ -18,13 +19,16 @@ interface Call {
  * A smoke test through the gateway: the calls a user makes, the ones that reach the service under
  * release pinned to its new version (`x-flotilla-version`), each expected to answer as it should.
  * For the gateway itself, `pin` is undefined and every call goes through whichever gateway serves.
- * Throws with the first call that did not, and what it answered.
+ * Each call carries the kit's token (`releaseToken`), so the gateway's rate limits never refuse
+ * it: what it judges is the version's answer. Throws with the first call that did not answer as
+ * it should, and what it answered.
  */
 export async function smokeTest(
   gateway: string,
   service: string,
   pin: string | undefined,
   progress: Progress,
+  releaseToken?: string,
 ): Promise<void> {
   const call = async ({ method, path, body, token, pin: pinned, expect, headers }: Call) => {
     const res = await fetch(`${gateway}${path}`, {
@@ -33,6 +37,7 @@ export async function smokeTest(
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(pinned ? { [VERSION_HEADER]: pinned } : {}),
+        ...(releaseToken ? { [RELEASE_TOKEN_HEADER]: releaseToken } : {}),
         ...headers,
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
