@@ -49,6 +49,8 @@ export interface RunDeps {
   onTick?: (summary: LiveSummary) => void;
   /** Aborting stops the arrivals; the requests in flight finish and the report is made. */
   signal?: AbortSignal;
+  /** Sent with every request (the deploy kit's credential at the gateway). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** No user could register and log in: the target is wrong, down, or refusing the load user. */
@@ -159,6 +161,7 @@ export async function runLoad(input: LoadOptionsInput, deps: RunDeps = {}): Prom
         headers: {
           accept: 'application/json',
           ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...deps.headers,
           ...spec.headers,
         },
         ...(spec.body !== undefined ? { body: JSON.stringify(spec.body) } : {}),

@@ -1,5 +1,5 @@
 import { SLO } from '@flotilla/promql';
-import { parseDuration } from '@flotilla/loadgen';
+import { SCENARIO_NAMES, parseDuration } from '@flotilla/loadgen';
 import { z } from 'zod';
 
 /** The services a release can take, in the order `npm start` starts them. */
@@ -68,6 +68,29 @@ const analysis = z
     failureLimit: z.number().int().min(0).describe('failed measurements allowed in a release'),
     minSuccessRate: z.number().min(0).max(1).default(SLO.minSuccessRate),
     maxP99Seconds: z.number().positive().default(SLO.maxP99Seconds),
+    load: z
+      .strictObject({
+        mix: z
+          .partialRecord(z.enum(SCENARIO_NAMES), z.number().min(0))
+          .refine((mix) => Object.values(mix).some((w) => w > 0), {
+            message: 'at least one scenario needs a weight above 0',
+          })
+          .default({ visa: 90, browse: 10 })
+          .describe('the load generator scenarios and their weights'),
+        rate: z
+          .number()
+          .positive()
+          .max(200)
+          .optional()
+          .describe(
+            "iterations a second; by default enough for twice minRequests per window at the step's weight",
+          ),
+        users: z.number().int().min(1).max(20).default(2),
+      })
+      .optional()
+      .describe(
+        "the kit's own traffic during each analysis step (as Flagger's load tester), through the gateway by weight",
+      ),
   })
   .refine((a) => a.source !== 'prometheus' || a.prometheusUrl, {
     message: 'a prometheus source needs prometheusUrl',

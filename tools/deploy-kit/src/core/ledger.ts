@@ -24,6 +24,18 @@ export interface StepRecord {
   durationMs: number;
   detail?: string;
   figures?: Figures[];
+  /** The kit's own load during the step: what it sent through the gateway, and how much failed. */
+  kitLoad?: KitLoad;
+}
+
+/** What the kit's own analysis load sent during a step. */
+export interface KitLoad {
+  /** Iterations started a second. */
+  rate: number;
+  requests: number;
+  failed: number;
+  /** Why it sent nothing (no load user could log in). */
+  error?: string;
 }
 
 export const RESULTS = ['in-progress', 'released', 'rolled-back', 'failed', 'aborted'] as const;

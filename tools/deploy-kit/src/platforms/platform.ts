@@ -116,6 +116,11 @@ export interface Platform {
     step: { weight: number; pauseMs: number },
     report: (figures: Figures) => void,
   ): Promise<Figures[]>;
+  /**
+   * Where the kit's own analysis load is sent (the gateway) and the headers that let it through the
+   * gateway's limits; undefined where the kit cannot reach the service's entry point.
+   */
+  loadTarget?(): { url: string; headers: Record<string, string> };
   /** Calls `onExit` if the candidate stops on its own; returns a function that stops watching. */
   watch(candidate: Candidate, onExit: (why: string) => void): () => void;
   /** A candidate recorded by an unfinished release, to abort it. */

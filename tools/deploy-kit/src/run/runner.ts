@@ -1,6 +1,7 @@
 import { judge, stepVerdict } from '../core/analysis.ts';
-import type { Figures, ReleaseRecord, Result, StepRecord } from '../core/ledger.ts';
+import type { Figures, KitLoad, ReleaseRecord, Result, StepRecord } from '../core/ledger.ts';
 import { EXIT, type ReleasePlan, type Step } from '../core/plan.ts';
+import type { AnalysisLoad } from './analysis-load.ts';
 import {
   AnalysisFailedError,
   type AnalysisSource,
@@ -59,6 +60,8 @@ export interface RunOptions {
   plan: ReleasePlan;
   platform: Platform;
   source: AnalysisSource;
+  /** The kit's own traffic during each analysis step, where the environment names one. */
+  load?: AnalysisLoad;
   clock?: Clock;
   /** Who runs it: user@host, and the CI job when there is one. */
   by: string;
@@ -169,9 +172,17 @@ export async function runRelease(
           break;
         case 'analyse':
         case 'hold': {
-          const figures = await analyse(step, index);
-          record.figures = figures;
-          record.detail = figures.at(-1)?.reason;
+          const weight = step.kind === 'analyse' ? step.weight : 100;
+          const load = options.load?.start({ weight, windowMs: step.windowMs });
+          try {
+            const figures = await analyse(step, index);
+            record.figures = figures;
+            record.detail = figures.at(-1)?.reason;
+          } finally {
+            if (load) record.kitLoad = await load.stop();
+          }
+          if (record.kitLoad)
+            record.detail = `${record.detail ?? ''}; ${kitLoadText(record.kitLoad)}`;
           break;
         }
         case 'retire':
@@ -193,6 +204,7 @@ export async function runRelease(
       record.status = 'failed';
       record.durationMs = clock.now() - stepStart;
       record.detail = reasonOf(err, failure.signal);
+      if (record.kitLoad) record.detail = `${record.detail}; ${kitLoadText(record.kitLoad)}`;
       if (err instanceof AnalysisFailedError) record.figures = err.figures;
       release.steps.push(record);
       emit({ type: 'step', index, step, status: 'failed', detail: record.detail });
@@ -345,6 +357,13 @@ export async function recoverRelease(
     durationMs: now - Date.parse(unfinished.startedAt),
   });
   emit({ type: 'recover', release: unfinished, status: 'done' });
+}
+
+/** The kit's own load in words, for a step's detail. */
+export function kitLoadText(load: KitLoad): string {
+  return load.error
+    ? `the kit's own load sent nothing: ${load.error}`
+    : `the kit's own load: ${load.requests} requests at ${load.rate}/s, ${load.failed} failed`;
 }
 
 function requireCandidate(candidate: Candidate | undefined): Candidate {
