@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
-import { startGateway, type GatewayUnderTest } from './helpers.ts';
+import { ADMIN_TOKEN, startGateway, type GatewayUnderTest } from './helpers.ts';
 
 let gw: GatewayUnderTest;
 before(async () => {
@@ -12,6 +12,8 @@ before(async () => {
     RATE_LIMIT_CLIENT_PER_MINUTE: '1',
     RATE_LIMIT_USER_PER_MINUTE: '1',
     RATE_LIMIT_BURST: '3',
+    // The deploy kit's credential: requests carrying it in x-flotilla-release-token skip the limits.
+    ADMIN_TOKEN,
   });
   // Until Redis answers, the limiter lets everything through (fail open).
   while (gw.deps.redis.status !== 'ready') await sleep(20);
@@ -79,5 +81,54 @@ describe('rate limits', () => {
     assert.equal(refused.status, 429);
     assert.equal(refused.body.scope, 'user');
     assert.equal(refused.headers['ratelimit-remaining-client'], '2');
+  });
+});
+
+describe("rate limits: the deploy kit's release token", () => {
+  const RELEASE_TOKEN_HEADER = 'x-flotilla-release-token';
+
+  it('never refuses a request carrying the admin token, while one without it from the same client and user gets 429', async () => {
+    const client = newClient();
+    const bearer = `Bearer ${await gw.token()}`;
+
+    const kitStatuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      kitStatuses.push((await get(client, bearer).set(RELEASE_TOKEN_HEADER, ADMIN_TOKEN)).status);
+    }
+    const others: number[] = [];
+    for (let i = 0; i < 4; i++) others.push((await get(client, bearer)).status);
+
+    assert.deepEqual(kitStatuses, [200, 200, 200, 200, 200, 200], 'twice the burst, none refused');
+    assert.deepEqual(others, [200, 200, 200, 429], 'the kit took nothing from their buckets');
+  });
+
+  it('gives a wrong token no exemption', async () => {
+    const client = newClient();
+    const bearer = `Bearer ${await gw.token()}`;
+    const wrong = `${ADMIN_TOKEN.slice(0, -1)}X`;
+
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      statuses.push((await get(client, bearer).set(RELEASE_TOKEN_HEADER, wrong)).status);
+    }
+
+    assert.deepEqual(statuses, [200, 200, 200, 429]);
+  });
+
+  it('does not pass the release token on to the upstream', async () => {
+    const marker = crypto.randomUUID();
+
+    const res = await get(newClient(), `Bearer ${await gw.token()}`)
+      .set(RELEASE_TOKEN_HEADER, ADMIN_TOKEN)
+      .set('x-test-marker', marker);
+
+    assert.equal(res.status, 200);
+    const seen = gw.upstreams.orders.seen.find((s) => s.headers['x-test-marker'] === marker);
+    assert.ok(seen, 'the request reached the upstream with its other headers');
+    assert.equal(seen.headers[RELEASE_TOKEN_HEADER], undefined);
+    assert.ok(
+      !JSON.stringify(seen.headers).includes(ADMIN_TOKEN),
+      'the token is in no header the upstream received',
+    );
   });
 });

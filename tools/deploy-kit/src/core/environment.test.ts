@@ -58,9 +58,9 @@ describe('environment files', () => {
     assert.deepEqual(
       settingsFor(env, 'order-service').strategy.canary.steps.map((s) => [s.weight, s.pause]),
       [
-        [10, 20_000],
-        [25, 20_000],
-        [50, 20_000],
+        [10, 10_000],
+        [25, 10_000],
+        [50, 10_000],
       ],
     );
   });
@@ -102,5 +102,47 @@ describe('environment files', () => {
       problemsOf({ ...local(), platform: 'kubernetes' }).join('\n'),
       /kubernetes: a kubernetes platform needs the kubernetes block/,
     );
+  });
+
+  it("ships local with the kit's own analysis load, the purchase flow mostly", () => {
+    const env = parseEnvironment('local', 'local.yaml', local());
+    assert.deepEqual(env.analysis.load, { mix: { visa: 90, browse: 10 }, users: 2 });
+  });
+
+  it('fills in the analysis load a file leaves out: visa 90, browse 10, two users, the rate computed', () => {
+    const withLoad = (load: unknown) =>
+      parseEnvironment('x', 'x.yaml', {
+        ...local(),
+        analysis: { ...(local()['analysis'] as object), load },
+      }).analysis.load;
+
+    assert.deepEqual(withLoad({}), { mix: { visa: 90, browse: 10 }, users: 2 });
+    assert.deepEqual(withLoad({ mix: { declined: 1 }, rate: 5, users: 4 }), {
+      mix: { declined: 1 },
+      rate: 5,
+      users: 4,
+    });
+  });
+
+  it('has no analysis load where a file names none', () => {
+    const analysis = { ...(local()['analysis'] as Record<string, unknown>) };
+    delete analysis['load'];
+    const env = parseEnvironment('x', 'x.yaml', { ...local(), analysis });
+    assert.equal(env.analysis.load, undefined);
+  });
+
+  it('refuses an analysis load whose mix has no scenario above 0, or a scenario it does not know', () => {
+    const problems = (load: unknown) =>
+      problemsOf({ ...local(), analysis: { ...(local()['analysis'] as object), load } }).join('\n');
+
+    assert.match(
+      problems({ mix: { visa: 0, browse: 0 } }),
+      /^analysis\.load\.mix: at least one scenario needs a weight above 0/m,
+    );
+    assert.match(
+      problems({ mix: {} }),
+      /^analysis\.load\.mix: at least one scenario needs a weight above 0/m,
+    );
+    assert.match(problems({ mix: { checkout: 10 } }), /^analysis\.load\.mix/m);
   });
 });

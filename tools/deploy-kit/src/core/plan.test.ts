@@ -6,7 +6,15 @@ import { parse } from 'yaml';
 import { STRATEGIES, parseEnvironment, type Environment } from './environment.ts';
 import { formatPlan } from './format.ts';
 import type { ReleaseRecord } from './ledger.ts';
-import { EXIT, planRelease, type Plan, type PlanRequest, type ReleasePlan } from './plan.ts';
+import {
+  EXIT,
+  planRelease,
+  type Current,
+  type Plan,
+  type PlanRequest,
+  type ReleasePlan,
+  type VersionHealth,
+} from './plan.ts';
 
 const DIR = fileURLToPath(new URL('../../../../deploy/environments/', import.meta.url));
 const env = (name: string): Environment =>
@@ -242,6 +250,109 @@ describe('planRelease: gates', () => {
     assert.equal(plan.strategy, 'rolling');
     assert.deepEqual(plan.gates, ['no other release of order-service in production (lock)']);
   });
+});
+
+describe('planRelease: the stable version as a baseline', () => {
+  const STABLE = '0a1b2c3d4e5f-r4';
+  const LOG = '/home/dev/.flotilla/local/logs/order-service-0a1b2c3d4e5f-r4.log';
+  const HEALTH = {
+    healthy: { alive: true, ready: true, log: LOG },
+    dead: { alive: false, ready: false, detail: 'not running (exited 1)', log: LOG },
+    unready: { alive: true, ready: false, detail: 'not ready: 503 draining', log: LOG },
+  } satisfies Record<string, VersionHealth>;
+  type Health = keyof typeof HEALTH;
+  const an = (health: Health) => (health === 'unready' ? `an ${health}` : `a ${health}`);
+
+  /** What runs now: the stable with `health`, and a dead leftover that takes no traffic. */
+  const current = (health: VersionHealth): Current => ({
+    stable: { version: '0a1b2c3d4e5f', label: STABLE },
+    versions: [
+      { label: STABLE, version: '0a1b2c3d4e5f', weight: 100, health },
+      { label: '999999999999-r3', version: '999999999999', weight: 0, health: HEALTH.dead },
+    ],
+  });
+  const plan = (
+    health: Health,
+    how: { strategy: 'rolling' | 'blueGreen' | 'canary' } | 'rollback',
+  ) =>
+    planRelease(
+      request(env('local'), {
+        current: current(HEALTH[health]),
+        ...(how === 'rollback' ? { purpose: 'rollback', strategy: 'canary' } : how),
+      }),
+    );
+
+  const refusedCases: ['dead' | 'unready', 'blueGreen' | 'canary'][] = [
+    ['dead', 'canary'],
+    ['unready', 'canary'],
+    ['dead', 'blueGreen'],
+    ['unready', 'blueGreen'],
+  ];
+  for (const [health, strategy] of refusedCases) {
+    it(`refuses a ${strategy} release with ${an(health)} stable (exit 3), naming it, its log and the way to restore it`, () => {
+      const result = plan(health, { strategy });
+
+      assert.equal(result.kind, 'refused');
+      const refusals = result.kind === 'refused' ? result.refusals : [];
+      assert.deepEqual(
+        refusals.map((r) => [r.gate, r.code]),
+        [['baseline', EXIT.refused]],
+      );
+      const message = refusals[0]?.message ?? '';
+      assert.ok(
+        message.includes(`order-service ${STABLE} takes 100% of the traffic in local`),
+        message,
+      );
+      assert.ok(message.includes(HEALTH[health].detail), message);
+      assert.ok(message.includes(`(its output: ${LOG})`), message);
+      assert.ok(message.includes(`no baseline for a ${strategy} release`), message);
+      assert.ok(
+        message.includes('npx nx run order-service:deploy --env=local --strategy=rolling'),
+        message,
+      );
+      assert.ok(message.includes('npx nx run order-service:rollback --env=local'), message);
+    });
+  }
+
+  it('says not running or not ready when the platform gives no detail, and leaves out a log it does not know', () => {
+    const messages = [
+      { alive: false, ready: false },
+      { alive: true, ready: false },
+    ].map((health) => {
+      const result = planRelease(
+        request(env('local'), { current: current(health), strategy: 'canary' }),
+      );
+      return result.kind === 'refused' ? (result.refusals[0]?.message ?? '') : result.kind;
+    });
+
+    assert.match(messages[0] ?? '', /but is not running, so it is no baseline/);
+    assert.match(messages[1] ?? '', /but is not ready, so it is no baseline/);
+    assert.ok(
+      messages.every((m) => !m.includes('its output')),
+      messages.join('\n'),
+    );
+  });
+
+  const goesAheadCases: [Health, { strategy: 'rolling' | 'blueGreen' | 'canary' } | 'rollback'][] =
+    [
+      ['dead', { strategy: 'rolling' }],
+      ['unready', { strategy: 'rolling' }],
+      ['dead', 'rollback'],
+      ['unready', 'rollback'],
+      ['healthy', { strategy: 'canary' }],
+      ['healthy', { strategy: 'blueGreen' }],
+      ['healthy', { strategy: 'rolling' }],
+    ];
+  for (const [health, how] of goesAheadCases) {
+    const what = how === 'rollback' ? 'a rollback' : `a ${how.strategy} release`;
+    it(`lets ${what} go ahead with ${an(health)} stable`, () => {
+      const result = release(plan(health, how));
+
+      assert.equal(result.strategy, how === 'rollback' ? 'rolling' : how.strategy);
+      assert.equal(result.stable?.label, STABLE);
+      assert.equal(kinds(result).at(-1), 'retire', 'the old versions are retired last');
+    });
+  }
 });
 
 describe('the printed plan (--dry-run)', () => {
