@@ -27,18 +27,23 @@ const WORKSPACE = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * Where Flotilla keeps what it knows on this machine: `FLOTILLA_HOME`, else `.flotilla` in the
- * workspace (git-ignored). The running system's state is its `local/` folder.
+ * workspace (git-ignored). The running system's state is its `local/` folder. The workspace is the
+ * one a command runs in (Nx's root), which is this checkout's unless a caller says otherwise.
  */
 export function flotillaHome(
   env: Readonly<Record<string, string | undefined>> = process.env,
+  workspace: string = WORKSPACE,
 ): string {
   const dir = env['FLOTILLA_HOME']?.trim();
-  return dir ? resolve(dir) : join(WORKSPACE, '.flotilla');
+  return dir ? resolve(dir) : join(workspace, '.flotilla');
 }
 
 /** The running system's state folder: `<FLOTILLA_HOME>/local`. */
-export function stateDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
-  return join(flotillaHome(env), 'local');
+export function stateDir(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  workspace: string = WORKSPACE,
+): string {
+  return join(flotillaHome(env, workspace), 'local');
 }
 
 const instanceSchema = z.object({

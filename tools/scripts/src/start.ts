@@ -19,7 +19,7 @@ import {
   waitFor,
   type Infrastructure,
 } from '@flotilla/testing';
-import { flotillaHome, isInstanceAlive, localSystemStore } from './local-system.ts';
+import { flotillaHome, isInstanceAlive, localSystemStore, stateDir } from './local-system.ts';
 import { MESH_PORT, SERVICES, wiring } from './services.ts';
 import { createSupervisor } from './supervisor.ts';
 import { formatLogLine } from './log-format.ts';
@@ -28,6 +28,9 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /** A service from its sources, its tracing loaded first. */
 const SOURCE_ARGS = ['--import', './src/instrumentation.ts', 'src/main.ts'];
 const say = (message: string) => process.stdout.write(`${message}\n`);
+// A terminal that closed (or a parent that died) must not crash the supervisor before it has
+// stopped what it owns: its output is lost, its work is not.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 const fail = (message: string, code: number): never => {
   process.stderr.write(`npm start: ${message}\n`);
   process.exit(code);
@@ -61,7 +64,7 @@ const startOrder = withMesh
     ]
   : selected;
 
-const store = localSystemStore();
+const store = localSystemStore(stateDir(process.env, ROOT));
 const previous = store.readSystem();
 if (previous && isInstanceAlive({ pid: previous.pid, dir: previous.workspace })) {
   fail(
@@ -229,7 +232,7 @@ function releasesNotStarted(services: readonly string[]): string[] {
   for (const service of services) {
     let text: string;
     try {
-      text = readFileSync(join(flotillaHome(), 'releases', 'local', `${service}.jsonl`), 'utf8');
+      text = readFileSync(join(flotillaHome(process.env, ROOT), 'releases', 'local', `${service}.jsonl`), 'utf8');
     } catch {
       continue;
     }

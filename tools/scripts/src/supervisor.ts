@@ -225,10 +225,15 @@ async function stopProcess(instance: Instance, child: ChildProcess | undefined):
         while (isInstanceAlive(instance)) await sleep(100);
       })();
   process.kill(instance.pid, 'SIGTERM');
+  const grace = new AbortController();
   const graceful = await Promise.race([
     exited.then(() => true),
-    sleep(STOP_GRACE_MS).then(() => false),
+    sleep(STOP_GRACE_MS, undefined, { signal: grace.signal }).then(
+      () => false,
+      () => true,
+    ),
   ]);
+  grace.abort();
   if (!graceful && isInstanceAlive(instance)) process.kill(instance.pid, 'SIGKILL');
 }
 

@@ -141,8 +141,8 @@ export function platformFor(environment: Environment, io: CommandIO): Platform {
   if (environment.platform === 'local') {
     return createLocalPlatform({
       environment: environment.name,
-      home: flotillaHome(io.env),
-      stateDir: stateDir(io.env),
+      home: flotillaHome(io.env, io.workspace),
+      stateDir: stateDir(io.env, io.workspace),
       workspace: io.workspace,
     });
   }
@@ -163,7 +163,7 @@ function environmentsDir(io: CommandIO): string {
 function sourceFor(environment: Environment, io: CommandIO): AnalysisSource {
   const { analysis } = environment;
   if (analysis.source === 'prometheus') return prometheusSource(analysis.prometheusUrl ?? '');
-  const store = localSystemStore(stateDir(io.env));
+  const store = localSystemStore(stateDir(io.env, io.workspace));
   return gatewayMetricsSource(() => {
     const system = store.readSystem();
     if (!system) return Promise.reject(new Error('the local system is not running'));
