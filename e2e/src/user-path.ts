@@ -3,14 +3,14 @@
 // looked at after each command has exited. The harness of the user-path suite.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { runLoad, type Report } from '@flotilla/loadgen';
 import { localSystemStore, type SystemState } from '@flotilla/scripts/local-system';
-import { waitFor } from '@flotilla/testing';
+import { linkWorkspaceModules, waitFor } from '@flotilla/testing';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Where the README's system answers: `npm start`'s default gateway port. */
@@ -51,7 +51,7 @@ export interface Typed {
 export async function cloneWorkspace() {
   const dir = await mkdtemp(join(tmpdir(), 'flotilla-user-path-'));
   execFileSync('git', ['clone', '--quiet', '--no-hardlinks', ROOT, dir]);
-  await symlink(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  await linkWorkspaceModules(ROOT, dir);
   // A person's shell: no FLOTILLA_* of a test (the clone's own .flotilla), an identity for commits.
   const env: Record<string, string | undefined> = {
     ...process.env,
@@ -61,8 +61,10 @@ export async function cloneWorkspace() {
     GIT_COMMITTER_EMAIL: 'ada@example.com',
     FORCE_COLOR: '0',
   };
-  delete env['FLOTILLA_HOME'];
-  delete env['FLOTILLA_ENVIRONMENTS'];
+  // Its own PostgreSQL and Redis, as on a fresh machine: no server shared with other suites (whose
+  // gateways would share its rate-limit buckets).
+  for (const key of ['FLOTILLA_HOME', 'FLOTILLA_ENVIRONMENTS', 'DATABASE_URL', 'REDIS_URL'])
+    delete env[key];
   const git = (...args: string[]) =>
     execFileSync('git', args, { cwd: dir, env, encoding: 'utf8' }).trim();
 

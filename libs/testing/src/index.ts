@@ -22,3 +22,4 @@ export {
   type TestInfrastructure,
 } from './test-database.ts';
 export { TEST_AUDIENCE, TEST_ISSUER, startTestIssuer, type TestIssuer } from './test-issuer.ts';
+export { linkWorkspaceModules } from './workspace-clone.ts';

@@ -1,9 +1,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, realpath, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
+import { linkWorkspaceModules } from '@flotilla/testing';
 
 export const root = resolve(import.meta.dirname, '../../..');
 export const bin = (name: string) => join(root, 'node_modules/.bin', name);
@@ -88,18 +89,7 @@ export async function cloneRepository(linkModules = false): Promise<Clone> {
   git('config', 'user.email', 'ci@example.com');
   git('config', 'user.name', 'CI');
   git('config', 'commit.gpgsign', 'false');
-  if (linkModules) {
-    const modules = join(dir, 'node_modules');
-    await mkdir(join(modules, '@flotilla'), { recursive: true });
-    for (const entry of await readdir(join(root, 'node_modules'))) {
-      if (entry !== '@flotilla')
-        await symlink(join(root, 'node_modules', entry), join(modules, entry));
-    }
-    for (const pkg of await readdir(join(root, 'node_modules/@flotilla'))) {
-      const target = relative(root, await realpath(join(root, 'node_modules/@flotilla', pkg)));
-      await symlink(join(dir, target), join(modules, '@flotilla', pkg));
-    }
-  }
+  if (linkModules) await linkWorkspaceModules(root, dir);
   return { dir, git, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 

@@ -1,7 +1,7 @@
 // The engine tooling's shell scripts: shellcheck-clean, and docker.sh refuses what it does not know.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -111,4 +111,45 @@ describe('with-kube.ts', () => {
       );
     }
   });
+});
+
+describe('the scripts the READMEs give as commands', () => {
+  const WORKSPACE = fileURLToPath(new URL('../../../', import.meta.url));
+  const named = [
+    ...new Set(
+      ['README.md', 'tools/infra/README.md'].flatMap((readme) =>
+        [
+          ...readFileSync(join(WORKSPACE, readme), 'utf8').matchAll(
+            /(?:^|[\s`"(])(tools\/infra\/[a-z-]+\.sh)\b/gm,
+          ),
+        ].map((match) => match[1]!),
+      ),
+    ),
+  ].sort();
+
+  it('are both engine scripts', () => {
+    assert.deepEqual(named, ['tools/infra/docker.sh', 'tools/infra/kube.sh']);
+  });
+
+  for (const script of named) {
+    it(`${script} has its run bit in git and runs as typed`, () => {
+      const mode = spawnSync('git', ['ls-files', '-s', '--', script], {
+        cwd: WORKSPACE,
+        encoding: 'utf8',
+      }).stdout.split(' ')[0];
+      assert.equal(mode, '100755', `git update-index --chmod=+x ${script}`);
+      // `status` of a cache that does not exist: exit 1 (nothing runs), never 126 (not executable).
+      const result = spawnSync(script, ['status'], {
+        cwd: WORKSPACE,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          FLOTILLA_DOCKER_CACHE: '/nonexistent/flotilla-docker',
+          FLOTILLA_KUBE_CACHE: '/nonexistent/flotilla-kube',
+        },
+      });
+      assert.ok(!result.error, String(result.error));
+      assert.equal(result.status, 1, `${result.stdout}${result.stderr}`);
+    });
+  }
 });

@@ -42,6 +42,15 @@ export function formatPlan(plan: Plan): string {
     `  strategy   ${plan.strategy}`,
     `  analysis   from ${a.source === 'gateway' ? "the gateway's /metrics" : `Prometheus ${a.prometheusUrl ?? ''}`}: success >= ${pct(a.minSuccessRate)}, p99 <= ${ms(a.maxP99Seconds)}, at least ${a.minRequests} requests a measurement; ${a.inconclusiveLimit} inconclusive in a row and ${a.failureLimit} failed allowed`,
   ];
+  const hasAnalysis = plan.steps.some((s) => s.kind === 'analyse' || s.kind === 'hold');
+  if (a.load && hasAnalysis) {
+    const mix = Object.entries(a.load.mix)
+      .map(([name, weight]) => `${name} ${weight}`)
+      .join(', ');
+    lines.push(
+      `  load       the kit's own during each analysis: the purchase flow (${mix}) through the gateway by weight, ${a.load.rate === undefined ? `enough for ${2 * a.minRequests} requests a window` : `${a.load.rate}/s`}`,
+    );
+  }
   if (plan.recover) {
     lines.push(
       `  first      undo the unfinished release r${plan.recover.revision} (${plan.recover.label}, by ${plan.recover.by}): traffic back to ${plan.recover.previous?.label ?? 'the old version'}, its new version stopped`,
