@@ -68,6 +68,9 @@ export function createLiveView(plan: ReleasePlan, { tty }: { tty: boolean }) {
   const listr = new Listr(tasks, {
     concurrent: false,
     exitOnError: false,
+    // Ctrl-C is the release's to handle (it rolls back, then reports); listr2's own handler would
+    // exit the process at once (127), leaving the release half done.
+    registerSignalListeners: false,
     renderer: tty ? 'default' : 'simple',
     rendererOptions: { collapseSubtasks: false, showErrorMessage: true },
   });
