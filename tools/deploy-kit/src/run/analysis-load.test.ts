@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadRate } from './analysis-load.ts';
+import { MAX_LOAD_RATE, loadRate } from './analysis-load.ts';
 
 describe("loadRate: the kit's own iterations a second during an analysis step", () => {
   // minRequests, window, the step's weight, a fixed rate from the environment -> iterations a second
@@ -20,9 +20,9 @@ describe("loadRate: the kit's own iterations a second during an analysis step", 
     [20, 60_000, 50, undefined, 2],
     // Never less than one a second.
     [1, 60_000, 100, undefined, 1],
-    // Never more than 50 a second, whatever the settings ask for.
-    [100, 10_000, 10, undefined, 50],
-    [20, 20_000, 0, undefined, 50],
+    // Never more than the bound, whatever the settings ask for.
+    [100, 10_000, 10, undefined, MAX_LOAD_RATE],
+    [20, 20_000, 0, undefined, MAX_LOAD_RATE],
     // A rate the environment fixes wins, above or below what would be computed.
     [20, 20_000, 10, 5, 5],
     [100, 10_000, 10, 120, 120],
@@ -38,7 +38,7 @@ describe("loadRate: the kit's own iterations a second during an analysis step", 
     for (const weight of [1, 5, 10, 25, 50, 75, 100]) {
       const rate = loadRate({ minRequests: 20 }, { weight, windowMs: 20_000 });
       const atTheNewVersion = rate * 20 * (weight / 100);
-      assert.ok(rate === 50 || atTheNewVersion >= 40, `${weight}%: ${rate}/s, ${atTheNewVersion}`);
+      assert.ok(rate === MAX_LOAD_RATE || atTheNewVersion >= 40, `${weight}%: ${rate}/s, ${atTheNewVersion}`);
     }
   });
 });

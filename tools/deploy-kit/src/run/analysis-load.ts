@@ -7,12 +7,15 @@ export interface AnalysisLoad {
   start(step: { weight: number; windowMs: number }): { stop(): Promise<KitLoad> };
 }
 
-/** The most iterations a second the kit sends on its own: a bound on what a release may load. */
-const MAX_RATE = 50;
+/**
+ * The most iterations a second the kit sends on its own: a bound on what a release adds to the
+ * system it judges (each iteration is a purchase across three services and their databases).
+ */
+export const MAX_LOAD_RATE = 30;
 
 /**
  * The rate that gives the new version `2 x minRequests` requests per window at its weight (each
- * iteration reaches the service once or more), within 1..50 a second.
+ * iteration reaches the service once or more), within 1..{@link MAX_LOAD_RATE} a second.
  */
 export function loadRate(
   settings: Pick<AnalysisSettings, 'minRequests'>,
@@ -22,7 +25,7 @@ export function loadRate(
   if (fixed !== undefined) return fixed;
   const share = Math.max(step.weight, 1) / 100;
   const perSecond = (2 * settings.minRequests) / ((step.windowMs / 1000) * share);
-  return Math.min(MAX_RATE, Math.max(1, Math.ceil(perSecond)));
+  return Math.min(MAX_LOAD_RATE, Math.max(1, Math.ceil(perSecond)));
 }
 
 /**
