@@ -232,7 +232,10 @@ function releasesNotStarted(services: readonly string[]): string[] {
   for (const service of services) {
     let text: string;
     try {
-      text = readFileSync(join(flotillaHome(process.env, ROOT), 'releases', 'local', `${service}.jsonl`), 'utf8');
+      text = readFileSync(
+        join(flotillaHome(process.env, ROOT), 'releases', 'local', `${service}.jsonl`),
+        'utf8',
+      );
     } catch {
       continue;
     }

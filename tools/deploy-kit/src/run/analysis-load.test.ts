@@ -38,7 +38,10 @@ describe("loadRate: the kit's own iterations a second during an analysis step", 
     for (const weight of [1, 5, 10, 25, 50, 75, 100]) {
       const rate = loadRate({ minRequests: 20 }, { weight, windowMs: 20_000 });
       const atTheNewVersion = rate * 20 * (weight / 100);
-      assert.ok(rate === MAX_LOAD_RATE || atTheNewVersion >= 40, `${weight}%: ${rate}/s, ${atTheNewVersion}`);
+      assert.ok(
+        rate === MAX_LOAD_RATE || atTheNewVersion >= 40,
+        `${weight}%: ${rate}/s, ${atTheNewVersion}`,
+      );
     }
   });
 });
