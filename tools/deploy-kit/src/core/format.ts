@@ -48,7 +48,7 @@ export function formatPlan(plan: Plan): string {
       .map(([name, weight]) => `${name} ${weight}`)
       .join(', ');
     lines.push(
-      `  load       the kit's own during each analysis: the purchase flow (${mix}) through the gateway by weight, ${a.load.rate === undefined ? `enough for ${2 * a.minRequests} requests a window` : `${a.load.rate}/s`}`,
+      `  load       the kit's own during each analysis: the purchase flow (${mix}) through the gateway by weight, ${a.load.rate === undefined ? `aiming at ${2 * a.minRequests} requests a window` : `${a.load.rate}/s`}`,
     );
   }
   if (plan.recover) {
