@@ -201,7 +201,7 @@ export function createSupervisor(options: SupervisorOptions) {
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
   };
 
-  return { start, stop, stopAll, listen, childOf: (pid: number) => pid };
+  return { start, stop, stopAll, listen };
 }
 
 export type Supervisor = ReturnType<typeof createSupervisor>;
