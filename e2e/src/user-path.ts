@@ -65,6 +65,10 @@ export async function cloneWorkspace() {
   // gateways would share its rate-limit buckets).
   for (const key of ['FLOTILLA_HOME', 'FLOTILLA_ENVIRONMENTS', 'DATABASE_URL', 'REDIS_URL'])
     delete env[key];
+  // Nor the task environment of an Nx that runs this suite: its invocation root would make every
+  // `npx nx` here a nested task of it (and a killed deploy's task would then look recursive).
+  for (const key of Object.keys(env))
+    if (key.startsWith('NX_') && key !== 'NX_DAEMON' && key !== 'NX_NO_CLOUD') delete env[key];
   const git = (...args: string[]) =>
     execFileSync('git', args, { cwd: dir, env, encoding: 'utf8' }).trim();
 
@@ -143,7 +147,10 @@ export async function startSystem(clone: Clone, command: string) {
       if (typed.child.exitCode !== null)
         throw new Error(`npm start exited:\n${typed.output().slice(-3000)}`);
       const state = clone.store().readSystem();
-      return state ? Promise.resolve(state) : Promise.reject(new Error('not up yet'));
+      // Up once it says so: its state is written before the summary it prints.
+      return state && typed.output().includes('Press Ctrl-C to stop.')
+        ? Promise.resolve(state)
+        : Promise.reject(new Error('not up yet'));
     },
     { timeoutMs: 180_000, intervalMs: 250 },
   );

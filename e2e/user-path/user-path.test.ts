@@ -198,12 +198,13 @@ describe('the README’s Deploying commands, typed as a new user types them', ()
       .map(([reason, count]) => `${reason} x ${count}`);
     assert.ok(during.requests.failed > 0, 'the limiter refused part of the load');
     assert.deepEqual(notRefusals, [], 'the only failures are the limiter’s 429s');
-    // Once the client's bucket has refilled, the released version serves everyone.
+    // Once the client's bucket has refilled (most of its burst), the released version serves everyone.
     await waitFor(
       'the limiter to let this client through again',
       async () => {
         const res = await fetch(`${GATEWAY}/api/orders`);
-        if (res.status === 429) throw new Error('still limited');
+        const remaining = Number(res.headers.get('ratelimit-remaining-client') ?? 0);
+        if (res.status === 429 || remaining < 30) throw new Error(`${remaining} requests left`);
       },
       { timeoutMs: 120_000, intervalMs: 1000 },
     );
