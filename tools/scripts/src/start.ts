@@ -65,7 +65,12 @@ const startOrder = withMesh
   : selected;
 
 const store = localSystemStore(stateDir(process.env, ROOT));
-const previous = store.readSystem();
+let previous;
+try {
+  previous = store.readSystem();
+} catch (err) {
+  fail((err as Error).message, 1);
+}
 if (previous && isInstanceAlive({ pid: previous.pid, dir: previous.workspace })) {
   fail(
     `a system is already running (pid ${previous.pid}, state in ${store.dir}); stop it first`,
